@@ -1,0 +1,26 @@
+package dev.cryptopipeline;
+
+/** The process exit codes of every command, as documented in {@code --help} and the README. */
+public enum ExitCode {
+    /** The command did what was asked (including "nothing to do"). */
+    OK(0),
+    /** The run failed; nothing was half-loaded and the old data is intact. */
+    FAILED(1),
+    /** Bad usage or input: fix the command line, the configuration or the input and run again. */
+    USAGE(2),
+    /** A data check failed (row count, manifest, constraint); the old data of that day was kept. */
+    DATA_CHECK(3),
+    /** Another run holds the lock, or a transient outage outlasted the retries: try again later. */
+    TRY_LATER(75);
+
+    private final int value;
+
+    ExitCode(int value) {
+        this.value = value;
+    }
+
+    /** The numeric process exit code. */
+    public int value() {
+        return value;
+    }
+}

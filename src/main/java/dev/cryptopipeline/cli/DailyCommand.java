@@ -1,0 +1,35 @@
+package dev.cryptopipeline.cli;
+
+import dev.cryptopipeline.pipeline.Pipeline;
+import dev.cryptopipeline.pipeline.RunReport;
+import java.time.LocalDate;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code daily}: the cron job. */
+@Command(name = "daily", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Load every finished UTC day after the last loaded one through yesterday (catching up missed"
+                + " days), or exactly --date. Run it from cron after 09:00 UTC.")
+final class DailyCommand implements Callable<Integer> {
+    @ParentCommand TopCommand top;
+    @Spec CommandSpec spec;
+    @Mixin CommonOptions common;
+
+    @Option(names = "--date", paramLabel = "YYYY-MM-DD", description = "Load exactly this UTC day, replacing it.")
+    LocalDate date;
+
+    @Override
+    public Integer call() {
+        try (Pipeline pipeline = Wiring.open(common, top.env, "daily", spec.commandLine().getParseResult()
+                .originalArgs())) {
+            RunReport report = date == null ? pipeline.catchUp() : pipeline.reload(date);
+            spec.commandLine().getOut().println(report.summaryLine());
+            return report.exitCode().value();
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.cryptopipeline.cli;
+
+import dev.cryptopipeline.lake.Lake;
+import dev.cryptopipeline.lake.Manifest;
+import dev.cryptopipeline.source.Source;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.function.Supplier;
+
+/**
+ * A source and a lake built on first use, so a command that needs neither ({@code status}) never asks for cloud
+ * credentials, and a bad lake or source setting is reported only by the commands that use it.
+ */
+final class Deferred {
+    private Deferred() {
+    }
+
+    private static <T> Supplier<T> memoize(Supplier<T> supplier) {
+        return new Supplier<>() {
+            private T value;
+
+            @Override
+            public synchronized T get() {
+                if (value == null) {
+                    value = supplier.get();
+                }
+                return value;
+            }
+        };
+    }
+
+    static Source source(String name, Supplier<Source> build) {
+        Supplier<Source> s = memoize(build);
+        return new Source() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public List<String> prepare() {
+                return s.get().prepare();
+            }
+
+            @Override
+            public LocalDate lastFinishedDay(Instant now) {
+                return s.get().lastFinishedDay(now);
+            }
+
+            @Override
+            public List<Manifest> export(List<LocalDate> days, String runId, OptionalInt queryLimit, Lake lake) {
+                return s.get().export(days, runId, queryLimit, lake);
+            }
+        };
+    }
+
+    static Lake lake(String location, Supplier<Lake> build) {
+        Supplier<Lake> l = memoize(build);
+        return new Lake() {
+            @Override
+            public String location() {
+                return location;
+            }
+
+            @Override
+            public boolean prepare() {
+                return l.get().prepare();
+            }
+
+            @Override
+            public OutputStream create(String key) throws IOException {
+                return l.get().create(key);
+            }
+
+            @Override
+            public InputStream open(String key) throws IOException {
+                return l.get().open(key);
+            }
+
+            @Override
+            public List<LakeObject> list(String prefix) throws IOException {
+                return l.get().list(prefix);
+            }
+        };
+    }
+}

@@ -1,0 +1,43 @@
+package dev.cryptopipeline.lake;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.List;
+
+/**
+ * A place with immutable objects addressed by '/'-separated keys: a GCS bucket prefix or a local folder.
+ * Objects are only ever created, never rewritten; an object becomes visible under its key only once its writer is
+ * closed, so a crashed writer never leaves a half-written object where a reader could mistake it for a finished one.
+ * Implementations are thread safe.
+ */
+public interface Lake {
+
+    /** Where this lake lives, for logs and messages (e.g. {@code gs://bucket/prefix} or a folder path). */
+    String location();
+
+    /**
+     * Creates the lake if absent and checks that it can be written. Idempotent.
+     *
+     * @return true if the lake was created by this call, false if it already existed
+     * @throws dev.cryptopipeline.PipelineException.Failed if it cannot be created or written
+     */
+    boolean prepare();
+
+    /**
+     * Opens a new object for writing; it appears under {@code key} when the stream is closed.
+     *
+     * @throws IOException if the object already exists or cannot be written
+     */
+    OutputStream create(String key) throws IOException;
+
+    /** Streams an object's bytes; the caller closes the stream. */
+    InputStream open(String key) throws IOException;
+
+    /** The finished objects whose keys start with {@code prefix}, sorted by key. */
+    List<LakeObject> list(String prefix) throws IOException;
+
+    /** A finished object in the lake. */
+    record LakeObject(String key, long size) {
+    }
+}

@@ -1,0 +1,158 @@
+package dev.cryptopipeline.lake;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.cryptopipeline.PipelineException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.LocalDate;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * Where a day's export lives in a lake, and how its manifest is written and read:
+ * {@code token_transfers/day=YYYY-MM-DD/run=<run-id>/part-NNNNN.csv.gz} plus {@code _manifest.json}, written last.
+ * Shared by every source (which write) and the loader (which reads), so they cannot disagree.
+ */
+public final class LakeLayout {
+    /** The manifest's file name in a run folder. */
+    public static final String MANIFEST = "_manifest.json";
+    private static final String TABLE = "token_transfers";
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private LakeLayout() {
+    }
+
+    /** The folder of all runs of a day, ending with '/'. */
+    public static String dayPrefix(LocalDate day) {
+        return TABLE + "/day=" + day + "/";
+    }
+
+    /** The folder of one run of a day, ending with '/'. */
+    public static String runPrefix(LocalDate day, String runId) {
+        return dayPrefix(day) + "run=" + runId + "/";
+    }
+
+    /** The key of the n-th data file of a run (as the synthetic source names them). */
+    public static String partName(int n) {
+        return String.format("part-%05d.csv.gz", n);
+    }
+
+    /** Writes the manifest of a run; call it last, after every data file is closed. */
+    public static void writeManifest(Lake lake, Manifest manifest) throws IOException {
+        try (OutputStream out = lake.create(runPrefix(manifest.day(), manifest.runId()) + MANIFEST)) {
+            JSON.writeValue(out, manifest);
+        }
+    }
+
+    /** Serializes a manifest (for sources that write it through their own client). */
+    public static byte[] manifestBytes(Manifest manifest) {
+        try {
+            return JSON.writeValueAsBytes(manifest);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialize a manifest", e);
+        }
+    }
+
+    /**
+     * Reads the manifest of one run of a day.
+     *
+     * @throws PipelineException.DataCheck if it is missing or unreadable
+     */
+    public static Manifest readManifest(Lake lake, LocalDate day, String runId) {
+        String key = runPrefix(day, runId) + MANIFEST;
+        try (InputStream in = lake.open(key)) {
+            Manifest m = JSON.readValue(in, Manifest.class);
+            if (!m.day().equals(day) || !m.runId().equals(runId)) {
+                throw new PipelineException.DataCheck("The manifest " + lake.location() + "/" + key
+                        + " names day " + m.day() + " run " + m.runId() + ": it does not belong in this folder");
+            }
+            return m;
+        } catch (java.nio.file.NoSuchFileException | java.io.FileNotFoundException e) {
+            throw new PipelineException.DataCheck("Day " + day + ": the export " + lake.location() + "/"
+                    + runPrefix(day, runId) + " has no manifest (unfinished export); run the day again", e);
+        } catch (IOException e) {
+            throw new PipelineException.DataCheck("Day " + day + ": cannot read the manifest " + lake.location()
+                    + "/" + key + " (" + e.getMessage() + "); run the day again to export it anew", e);
+        }
+    }
+
+    /**
+     * The newest finished run of a day: the run folder with a manifest whose id sorts last. Run ids start with a UTC
+     * timestamp, so "newest" is deterministic.
+     */
+    public static Optional<String> newestFinishedRun(Lake lake, LocalDate day) throws IOException {
+        return finishedRuns(lake, day).stream().max(Comparator.naturalOrder());
+    }
+
+    /** The ids of the runs of a day that have a manifest, ascending. */
+    public static List<String> finishedRuns(Lake lake, LocalDate day) throws IOException {
+        String prefix = dayPrefix(day);
+        return lake.list(prefix).stream()
+                .map(o -> o.key().substring(prefix.length()))
+                .filter(rest -> rest.startsWith("run=") && rest.endsWith("/" + MANIFEST))
+                .map(rest -> rest.substring("run=".length(), rest.length() - MANIFEST.length() - 1))
+                .sorted()
+                .toList();
+    }
+
+    /**
+     * Checks a run folder against its manifest: the columns are the ones this build expects, every listed file exists
+     * with its size, and no other data file lies in the folder.
+     *
+     * @return the keys of the data files, in manifest order
+     * @throws PipelineException.DataCheck naming the first disagreement
+     */
+    public static List<String> verifiedFiles(Lake lake, Manifest manifest) throws IOException {
+        String where = lake.location() + "/" + runPrefix(manifest.day(), manifest.runId());
+        if (!manifest.columns().equals(TransferColumn.names())) {
+            throw new PipelineException.DataCheck("Day " + manifest.day() + ": the manifest in " + where
+                    + " lists columns " + manifest.columns() + " but this version loads " + TransferColumn.names());
+        }
+        String prefix = runPrefix(manifest.day(), manifest.runId());
+        Map<String, Long> present = new TreeMap<>();
+        for (Lake.LakeObject o : lake.list(prefix)) {
+            String name = o.key().substring(prefix.length());
+            if (!name.equals(MANIFEST)) {
+                present.put(name, o.size());
+            }
+        }
+        Map<String, Long> listed = manifest.files().stream()
+                .collect(Collectors.toMap(Manifest.DataFile::name, Manifest.DataFile::bytes, (a, b) -> a,
+                        TreeMap::new));
+        if (listed.size() != manifest.files().size()) {
+            throw new PipelineException.DataCheck("Day " + manifest.day() + ": the manifest in " + where
+                    + " lists a file twice");
+        }
+        for (var e : listed.entrySet()) {
+            Long size = present.get(e.getKey());
+            if (size == null) {
+                throw new PipelineException.DataCheck("Day " + manifest.day() + ": " + where + e.getKey()
+                        + " is listed in the manifest but missing");
+            }
+            if (size.longValue() != e.getValue().longValue()) {
+                throw new PipelineException.DataCheck("Day " + manifest.day() + ": " + where + e.getKey()
+                        + " has " + size + " bytes but the manifest says " + e.getValue());
+            }
+        }
+        for (String name : present.keySet()) {
+            if (!listed.containsKey(name)) {
+                throw new PipelineException.DataCheck("Day " + manifest.day() + ": " + where + name
+                        + " is not listed in the manifest");
+            }
+        }
+        return manifest.files().stream().map(f -> prefix + f.name()).toList();
+    }
+}

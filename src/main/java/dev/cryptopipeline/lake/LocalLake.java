@@ -1,0 +1,174 @@
+package dev.cryptopipeline.lake;
+
+import dev.cryptopipeline.PipelineException;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * A lake in a local folder. An object is written to a hidden temporary file beside its key and moved into place
+ * atomically on close, so only finished objects are ever visible. Folders and files are created owner-only.
+ */
+public final class LocalLake implements Lake {
+    private static final String TEMP_PREFIX = ".tmp-";
+    private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
+
+    private final Path root;
+
+    public LocalLake(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    @Override
+    public String location() {
+        return root.toString();
+    }
+
+    @Override
+    public boolean prepare() {
+        boolean existed = Files.isDirectory(root);
+        try {
+            createDirectories(root);
+            Path probe = root.resolve(TEMP_PREFIX + "probe-" + UUID.randomUUID());
+            Files.write(probe, new byte[] {1}, StandardOpenOption.CREATE_NEW);
+            Files.delete(probe);
+        } catch (IOException | SecurityException e) {
+            throw new PipelineException.Failed("Cannot write to the lake folder " + root + " (" + describe(e)
+                    + "): choose a writable folder with --lake or fix its permissions", e);
+        }
+        return !existed;
+    }
+
+    @Override
+    public OutputStream create(String key) throws IOException {
+        Path target = resolve(key);
+        if (Files.exists(target)) {
+            throw new FileAlreadyExistsException(target.toString(), null, "lake objects are never rewritten");
+        }
+        createDirectories(target.getParent());
+        Path temp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
+        OutputStream raw = Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        setMode(temp, FILE_MODE);
+        return new FilterOutputStream(raw) {
+            private boolean closed;
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                super.close();
+                try {
+                    // A hard link fails if the target exists: objects are created, never replaced.
+                    Files.createLink(target, temp);
+                    Files.delete(temp);
+                } catch (UnsupportedOperationException | IOException e) {
+                    if (e instanceof FileAlreadyExistsException) {
+                        Files.deleteIfExists(temp);
+                        throw (FileAlreadyExistsException) e;
+                    }
+                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+        };
+    }
+
+    @Override
+    public InputStream open(String key) throws IOException {
+        return Files.newInputStream(resolve(key));
+    }
+
+    @Override
+    public List<LakeObject> list(String prefix) throws IOException {
+        // List the deepest folder named by the prefix, then filter on the full key.
+        int slash = prefix.lastIndexOf('/');
+        Path start = slash < 0 ? root : resolve(prefix.substring(0, slash));
+        if (!Files.isDirectory(start)) {
+            return List.of();
+        }
+        List<LakeObject> objects = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(start)) {
+            for (Path p : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                if (p.getFileName().toString().startsWith(TEMP_PREFIX)) {
+                    continue;
+                }
+                String key = root.relativize(p).toString().replace('\\', '/');
+                if (key.startsWith(prefix)) {
+                    objects.add(new LakeObject(key, Files.size(p)));
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return List.of();
+        }
+        objects.sort(Comparator.comparing(LakeObject::key));
+        return objects;
+    }
+
+    private Path resolve(String key) {
+        Path p = root.resolve(key).normalize();
+        if (!p.startsWith(root) || key.startsWith("/")) {
+            throw new IllegalArgumentException("lake key escapes the lake: " + key);
+        }
+        return p;
+    }
+
+    private static void createDirectories(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        Path parent = dir.getParent();
+        if (parent != null) {
+            createDirectories(parent);
+        }
+        try {
+            Files.createDirectory(dir);
+            setMode(dir, DIR_MODE);
+        } catch (FileAlreadyExistsException e) {
+            if (!Files.isDirectory(dir)) {
+                throw e;
+            }
+        }
+    }
+
+    private static void setMode(Path p, Set<PosixFilePermission> mode) throws IOException {
+        try {
+            Files.setPosixFilePermissions(p, mode);
+        } catch (UnsupportedOperationException e) {
+            // Not a POSIX file system: its default permissions apply.
+        }
+    }
+
+    private static String describe(Exception e) {
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileAlreadyExistsException) {
+            return "a file is in the way: " + e.getMessage();
+        }
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m;
+    }
+}

@@ -1,0 +1,325 @@
+package dev.cryptopipeline.pipeline;
+
+import dev.cryptopipeline.PipelineException;
+import dev.cryptopipeline.config.PipelineConfig;
+import dev.cryptopipeline.lake.Lake;
+import dev.cryptopipeline.lake.LakeLayout;
+import dev.cryptopipeline.lake.Manifest;
+import dev.cryptopipeline.sink.Database;
+import dev.cryptopipeline.sink.Migrations;
+import dev.cryptopipeline.sink.PostgresSink;
+import dev.cryptopipeline.source.Source;
+import dev.cryptopipeline.state.Ledger;
+import dev.cryptopipeline.state.RunLock;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The library's one entry point: setup, backfill, daily catch-up, reload of a day, and status. Every command that
+ * writes holds the run lock for its whole run, applies pending schema migrations, and records itself in the runs
+ * ledger. Days are UTC days; "finished" means over (UTC) and finished at the source. Not thread safe: one per run.
+ */
+public final class Pipeline implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
+    /** The Ethereum genesis day: no transfers before it. */
+    public static final LocalDate FIRST_DAY = LocalDate.of(2015, 7, 30);
+    /** Days handed to the source at once, so a long backfill is exported in bulk and loaded as it goes. */
+    static final int DAYS_PER_EXPORT = 31;
+    private static final DateTimeFormatter RUN_ID_TIME =
+            DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+    private final PipelineConfig config;
+    private final Source source;
+    private final Lake lake;
+    private final Database database;
+    private final Clock clock;
+    private final RunContext context;
+    private final Ledger ledger;
+
+    public Pipeline(PipelineConfig config, Source source, Lake lake, Database database, Clock clock,
+                    RunContext context) {
+        this.config = config;
+        this.source = source;
+        this.lake = lake;
+        this.database = database;
+        this.clock = clock;
+        this.context = context;
+        this.ledger = new Ledger(config.pgSchema());
+    }
+
+    /**
+     * Creates, if absent, the lake, what the source needs, and the PostgreSQL schema (migrations). Idempotent.
+     *
+     * @return one line per resource, saying what was created and what already existed
+     */
+    public List<String> setup() {
+        List<String> lines = new ArrayList<>();
+        lines.add("lake " + lake.location() + ": " + (lake.prepare() ? "created" : "already exists"));
+        lines.addAll(source.prepare());
+        lines.add(write(c -> { }, s -> "schema " + config.pgSchema() + " in " + database.describe() + ": "
+                + (s.migrated().isEmpty() ? "already up to date (version " + Migrations.latestVersion() + ")"
+                        : "created or migrated to version " + Migrations.latestVersion())));
+        return lines;
+    }
+
+    /**
+     * Loads every finished day in {@code [start, end]}, skipping days already loaded unless {@code reload}.
+     * Idempotent; after a crash, running it again finishes the rest.
+     *
+     * @param end the last day, or null for the last finished day
+     */
+    public RunReport backfill(LocalDate start, LocalDate end, boolean reload) {
+        LocalDate yesterday = yesterday();
+        LocalDate last = end == null ? yesterday : end;
+        checkDay("--start-date", start);
+        checkDay("--end-date", last);
+        if (start.isAfter(last)) {
+            throw new PipelineException.BadInput("--start-date " + start + " is after --end-date " + last
+                    + ": give a start on or before the end");
+        }
+        lake.prepare();
+        long t0 = System.nanoTime();
+        return write(c -> { }, s -> {
+            Connection c = s.connection();
+            LocalDate finished = source.lastFinishedDay(clock.instant());
+            SortedSet<LocalDate> loaded = ledger.loadedDays(c);
+            List<LocalDate> toLoad = new ArrayList<>();
+            List<LocalDate> skipped = new ArrayList<>();
+            List<LocalDate> unfinished = new ArrayList<>();
+            for (LocalDate d = start; !d.isAfter(last); d = d.plusDays(1)) {
+                if (!reload && loaded.contains(d)) {
+                    skipped.add(d);
+                } else if (d.isAfter(finished)) {
+                    unfinished.add(d);
+                } else {
+                    toLoad.add(d);
+                }
+            }
+            log.info("Backfill {}..{}: {} to load, {} already loaded, {} not finished at the source", start, last,
+                    toLoad.size(), skipped.size(), unfinished.size());
+            return new RunReport("backfill", s.runId(), loadDays(s, toLoad), skipped, unfinished,
+                    millisSince(t0));
+        });
+    }
+
+    /**
+     * Loads every finished day after the last loaded one, through yesterday (UTC). Idempotent.
+     *
+     * @throws PipelineException.BadInput if nothing has been loaded yet (run setup --chain or backfill first)
+     */
+    public RunReport catchUp() {
+        lake.prepare();
+        long t0 = System.nanoTime();
+        return write(c -> {
+            if (!Migrations.isInstalled(c, config.pgSchema()) || ledger.loadedDays(c).isEmpty()) {
+                throw new PipelineException.BadInput("Nothing has been loaded into schema " + config.pgSchema()
+                        + " yet, so daily does not know where to start: run 'crypto-pipeline setup --chain"
+                        + " --start-date YYYY-MM-DD' or 'crypto-pipeline backfill --start-date YYYY-MM-DD' first");
+            }
+        }, s -> {
+            LocalDate last = ledger.loadedDays(s.connection()).last();
+            LocalDate finished = source.lastFinishedDay(clock.instant());
+            List<LocalDate> toLoad = new ArrayList<>();
+            List<LocalDate> unfinished = new ArrayList<>();
+            for (LocalDate d = last.plusDays(1); !d.isAfter(yesterday()); d = d.plusDays(1)) {
+                (d.isAfter(finished) ? unfinished : toLoad).add(d);
+            }
+            if (toLoad.isEmpty()) {
+                log.info("Nothing to do: the last loaded day is {}{}", last,
+                        unfinished.isEmpty() ? "" : " and " + unfinished + " is not finished at the source yet");
+            }
+            return new RunReport("daily", s.runId(), loadDays(s, toLoad), List.of(), unfinished,
+                    millisSince(t0));
+        });
+    }
+
+    /** Loads exactly {@code day}, replacing what was loaded for it. Idempotent. */
+    public RunReport reload(LocalDate day) {
+        checkDay("--date", day);
+        lake.prepare();
+        long t0 = System.nanoTime();
+        return write(c -> { }, s -> {
+            if (day.isAfter(source.lastFinishedDay(clock.instant()))) {
+                log.info("{} is not finished at the source yet; nothing loaded", day);
+                return new RunReport("daily", s.runId(), List.of(), List.of(), List.of(day), millisSince(t0));
+            }
+            return new RunReport("daily", s.runId(), loadDays(s, List.of(day)), List.of(), List.of(),
+                    millisSince(t0));
+        });
+    }
+
+    /** Reads the ledger. Writes nothing and takes no lock. */
+    public StatusReport status() {
+        try (Connection c = connect()) {
+            if (!Migrations.isInstalled(c, config.pgSchema())) {
+                return new StatusReport(false, config.pgSchema().name(), database.describe(), List.of(),
+                        Optional.empty());
+            }
+            return new StatusReport(true, config.pgSchema().name(), database.describe(), ledger.days(c),
+                    ledger.lastRun(c));
+        } catch (SQLException e) {
+            throw translate(e, "reading the status");
+        }
+    }
+
+    private List<RunReport.DayLoad> loadDays(Session s, List<LocalDate> days) throws SQLException {
+        String runId = s.runId();
+        List<RunReport.DayLoad> loads = new ArrayList<>();
+        PostgresSink sink = new PostgresSink(s.connection(), config.pgSchema());
+        for (int i = 0; i < days.size(); i += DAYS_PER_EXPORT) {
+            List<LocalDate> chunk = days.subList(i, Math.min(days.size(), i + DAYS_PER_EXPORT));
+            List<Manifest> exported = source.export(chunk, runId, config.queryLimit(), lake);
+            for (Manifest e : exported) {
+                // Load what the lake holds, checked against the manifest the lake holds: the commit marker.
+                Manifest m = LakeLayout.readManifest(lake, e.day(), runId);
+                String runFolder = LakeLayout.runPrefix(m.day(), runId);
+                PostgresSink.LoadResult r = sink.load(lake, m, (tx, rows) -> ledger.markLoaded(tx,
+                        new Ledger.LoadedDay(m.day(), rows, m.source(), runFolder, m.sourceJobs(), m.queryLimit(),
+                                clock.instant(), runId)));
+                loads.add(new RunReport.DayLoad(r.day(), r.rows(), r.bytes(), r.millis(), r.replaced()));
+            }
+        }
+        return loads;
+    }
+
+    /** A step that runs under the lock before anything is written; it may refuse the run. */
+    @FunctionalInterface
+    private interface Precheck {
+        void run(Connection c) throws SQLException;
+    }
+
+    /** The body of a writing command. */
+    @FunctionalInterface
+    private interface Body<T> {
+        T run(Session session) throws SQLException;
+    }
+
+    /** A locked run: its connection (holding the lock), its id, and the migrations it applied. */
+    private record Session(Connection connection, String runId, List<Migrations.Migration> migrated) {
+    }
+
+    /** Runs {@code body} under the run lock, after migrations, recorded in the runs ledger. */
+    private <T> T write(Precheck precheck, Body<T> body) {
+        String runId = RUN_ID_TIME.format(clock.instant()) + "-" + String.format("%04x",
+                new SecureRandom().nextInt(1 << 16));
+        try (Connection c = connect(); RunLock ignored = RunLock.acquire(c, config.pgSchema())) {
+            precheck.run(c);
+            List<Migrations.Migration> applied = Migrations.migrate(c, config.pgSchema());
+            if (!applied.isEmpty()) {
+                log.info("Schema {}: applied migrations {}", config.pgSchema(),
+                        applied.stream().map(Migrations.Migration::version).toList());
+            }
+            ledger.startRun(c, new Ledger.Run(runId, context.command(), context.arguments(), context.host(),
+                    context.pid(), clock.instant(), null, "running", null));
+            try {
+                T result = body.run(new Session(c, runId, applied));
+                ledger.finishRun(c, runId, clock.instant(), "ok", null);
+                return result;
+            } catch (PipelineException e) {
+                recordFailure(c, runId, outcome(e), e.getMessage());
+                throw e;
+            } catch (SQLException | RuntimeException e) {
+                RuntimeException t = e instanceof SQLException s ? translate(s, "loading") : (RuntimeException) e;
+                recordFailure(c, runId, t instanceof PipelineException p ? outcome(p) : "failed", t.getMessage());
+                throw t;
+            }
+        } catch (SQLException e) {
+            throw translate(e, "preparing the run");
+        }
+    }
+
+    private void recordFailure(Connection c, String runId, String outcome, String error) {
+        try {
+            if (!c.getAutoCommit()) {
+                c.rollback();
+            }
+            ledger.finishRun(c, runId, clock.instant(), outcome, error);
+        } catch (SQLException e) {
+            log.debug("Could not record the failed run {}: {}", runId, e.getMessage());
+        }
+    }
+
+    private static String outcome(PipelineException e) {
+        return switch (e.exitCode()) {
+            case OK -> "ok";
+            case FAILED -> "failed";
+            case USAGE -> "bad-input";
+            case DATA_CHECK -> "data-check";
+            case TRY_LATER -> "try-later";
+        };
+    }
+
+    private Connection connect() {
+        try {
+            return database.connect(context.applicationName());
+        } catch (SQLException e) {
+            String state = e.getSQLState() == null ? "" : e.getSQLState();
+            if (state.startsWith("28")) {
+                throw new PipelineException.Failed("PostgreSQL at " + database.describe() + " refused the login ("
+                        + firstLine(e) + "): check the user in --jdbc-url and the password in PGPASSWORD or"
+                        + " ~/.pgpass", e);
+            }
+            if (state.equals("3D000")) {
+                throw new PipelineException.Failed("PostgreSQL at " + database.describe() + ": " + firstLine(e)
+                        + ": create the database or fix --jdbc-url", e);
+            }
+            throw new PipelineException.Failed("Cannot connect to PostgreSQL at " + database.describe() + " ("
+                    + firstLine(e) + "): check --jdbc-url and that the server is running", e);
+        }
+    }
+
+    /** Maps an SQL error to the exception family: transient ones to try-later, the rest to failed. */
+    static PipelineException translate(SQLException e, String doing) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (state.startsWith("08") || state.equals("57P01") || state.equals("40001") || state.equals("55P03")
+                || state.startsWith("53")) {
+            return new PipelineException.TryLater("PostgreSQL failed while " + doing + " (" + state + ": "
+                    + firstLine(e) + "); the old data is intact: run again later", e);
+        }
+        return new PipelineException.Failed("PostgreSQL failed while " + doing + " (" + state + ": " + firstLine(e)
+                + "); the old data is intact", e);
+    }
+
+    private static String firstLine(Throwable e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+
+    private void checkDay(String option, LocalDate day) {
+        if (day.isBefore(FIRST_DAY)) {
+            throw new PipelineException.BadInput(option + " " + day + " is before Ethereum's first day "
+                    + FIRST_DAY + ": give a later date");
+        }
+        LocalDate yesterday = yesterday();
+        if (day.isAfter(yesterday)) {
+            throw new PipelineException.BadInput(option + " " + day + " has not finished yet (UTC): the last"
+                    + " finished day is " + yesterday);
+        }
+    }
+
+    private LocalDate yesterday() {
+        return LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).minusDays(1);
+    }
+
+    private static long millisSince(long t0) {
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    /** Releases the database (stopping the embedded server if this run started it). Idempotent. */
+    @Override
+    public void close() {
+        database.close();
+    }
+}

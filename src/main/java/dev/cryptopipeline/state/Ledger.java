@@ -1,0 +1,157 @@
+package dev.cryptopipeline.state;
+
+import dev.cryptopipeline.config.Identifier;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.SortedSet;
+
+/**
+ * The ledger: one row per loaded day ({@code loaded_days}), written in the same transaction as the day's data, and
+ * one row per run ({@code runs}). All times are UTC instants; days are UTC days. Values are always bound.
+ */
+public final class Ledger {
+    private final Identifier schema;
+
+    public Ledger(Identifier schema) {
+        this.schema = schema;
+    }
+
+    /**
+     * A loaded day.
+     *
+     * @param day        the UTC day
+     * @param rows       rows in its partition
+     * @param source     the source that exported it
+     * @param lakeRun    the lake run folder it was loaded from
+     * @param sourceJobs the source's job ids
+     * @param queryLimit the per-day row cap it was exported with, or null
+     * @param loadedAt   when its load committed
+     * @param runId      the run that loaded it
+     */
+    public record LoadedDay(LocalDate day, long rows, String source, String lakeRun, List<String> sourceJobs,
+                            Integer queryLimit, Instant loadedAt, String runId) {
+    }
+
+    /**
+     * A run of a command.
+     *
+     * @param outcome {@code running}, {@code ok}, {@code failed}, {@code bad-input}, {@code data-check},
+     *                {@code try-later} or {@code abandoned} (killed before it could record an end)
+     */
+    public record Run(String runId, String command, String arguments, String host, long pid, Instant startedAt,
+                      Instant finishedAt, String outcome, String error) {
+    }
+
+    /** Records a loaded day; call inside the day's load transaction. Replaces an older record of the day. */
+    public void markLoaded(Connection c, LoadedDay d) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + schema.quoted() + ".loaded_days"
+                + " (day, rows, source, lake_run, source_jobs, query_limit, loaded_at, run_id)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT (day) DO UPDATE SET rows = excluded.rows, source = excluded.source,"
+                + " lake_run = excluded.lake_run, source_jobs = excluded.source_jobs,"
+                + " query_limit = excluded.query_limit, loaded_at = excluded.loaded_at, run_id = excluded.run_id")) {
+            ps.setObject(1, d.day());
+            ps.setLong(2, d.rows());
+            ps.setString(3, d.source());
+            ps.setString(4, d.lakeRun());
+            Array jobs = c.createArrayOf("text", d.sourceJobs().toArray());
+            ps.setArray(5, jobs);
+            if (d.queryLimit() == null) {
+                ps.setNull(6, java.sql.Types.INTEGER);
+            } else {
+                ps.setInt(6, d.queryLimit());
+            }
+            ps.setTimestamp(7, Timestamp.from(d.loadedAt()));
+            ps.setString(8, d.runId());
+            ps.executeUpdate();
+        }
+    }
+
+    /** The loaded days, ascending. */
+    public SortedSet<LocalDate> loadedDays(Connection c) throws SQLException {
+        SortedSet<LocalDate> days = new TreeSet<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT day FROM " + schema.quoted() + ".loaded_days");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                days.add(rs.getObject(1, LocalDate.class));
+            }
+        }
+        return days;
+    }
+
+    /** Every loaded day with its record, ascending. */
+    public List<LoadedDay> days(Connection c) throws SQLException {
+        List<LoadedDay> days = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT day, rows, source, lake_run, source_jobs,"
+                + " query_limit, loaded_at, run_id FROM " + schema.quoted() + ".loaded_days ORDER BY day");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                String[] jobs = (String[]) rs.getArray(5).getArray();
+                Integer limit = rs.getObject(6, Integer.class);
+                days.add(new LoadedDay(rs.getObject(1, LocalDate.class), rs.getLong(2), rs.getString(3),
+                        rs.getString(4), List.of(jobs), limit,
+                        rs.getObject(7, OffsetDateTime.class).toInstant(), rs.getString(8)));
+            }
+        }
+        return days;
+    }
+
+    /** Records the start of a run. Runs left {@code running} by a killed process are marked {@code abandoned}. */
+    public void startRun(Connection c, Run run) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + schema.quoted() + ".runs"
+                + " SET outcome = 'abandoned' WHERE outcome = 'running'")) {
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + schema.quoted() + ".runs"
+                + " (run_id, command, arguments, host, pid, started_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, run.runId());
+            ps.setString(2, run.command());
+            ps.setString(3, run.arguments());
+            ps.setString(4, run.host());
+            ps.setLong(5, run.pid());
+            ps.setTimestamp(6, Timestamp.from(run.startedAt()));
+            ps.setString(7, "running");
+            ps.executeUpdate();
+        }
+    }
+
+    /** Records the end of a run. */
+    public void finishRun(Connection c, String runId, Instant finishedAt, String outcome, String error)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + schema.quoted() + ".runs"
+                + " SET finished_at = ?, outcome = ?, error = ? WHERE run_id = ?")) {
+            ps.setTimestamp(1, Timestamp.from(finishedAt));
+            ps.setString(2, outcome);
+            ps.setString(3, error);
+            ps.setString(4, runId);
+            ps.executeUpdate();
+        }
+    }
+
+    /** The most recent run, if any. */
+    public Optional<Run> lastRun(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT run_id, command, arguments, host, pid, started_at,"
+                + " finished_at, outcome, error FROM " + schema.quoted() + ".runs"
+                + " ORDER BY started_at DESC, run_id DESC LIMIT 1");
+             ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                return Optional.empty();
+            }
+            OffsetDateTime finished = rs.getObject(7, OffsetDateTime.class);
+            return Optional.of(new Run(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                    rs.getLong(5), rs.getObject(6, OffsetDateTime.class).toInstant(),
+                    finished == null ? null : finished.toInstant(), rs.getString(8), rs.getString(9)));
+        }
+    }
+}

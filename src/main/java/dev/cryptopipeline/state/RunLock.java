@@ -1,0 +1,95 @@
+package dev.cryptopipeline.state;
+
+import dev.cryptopipeline.PipelineException;
+import dev.cryptopipeline.config.Identifier;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+
+/**
+ * One writer at a time per target schema: a session-level PostgreSQL advisory lock held on the run's connection for
+ * the whole run. It dies with its session, so a killed run never blocks the next one. The holder is found through
+ * {@code pg_stat_activity}, whose {@code application_name} names the command, pid and host of the run.
+ */
+public final class RunLock implements AutoCloseable {
+    /** The first key of every crypto-pipeline lock: "cryp" in ASCII. */
+    static final int LOCK_CLASS = 0x63727970;
+
+    private final Connection connection;
+    private final int key;
+    private boolean held = true;
+
+    private RunLock(Connection connection, int key) {
+        this.connection = connection;
+        this.key = key;
+    }
+
+    /** The second key for a schema: its name's hash, non-negative so it reads the same in {@code pg_locks}. */
+    static int keyOf(Identifier schema) {
+        return schema.name().hashCode() & 0x7fffffff;
+    }
+
+    /**
+     * Takes the lock without waiting.
+     *
+     * @throws PipelineException.TryLater naming the holder if another session holds it
+     */
+    public static RunLock acquire(Connection connection, Identifier schema) throws SQLException {
+        int key = keyOf(schema);
+        try (PreparedStatement ps = connection.prepareStatement("SELECT pg_try_advisory_lock(?, ?)")) {
+            ps.setInt(1, LOCK_CLASS);
+            ps.setInt(2, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    return new RunLock(connection, key);
+                }
+            }
+        }
+        throw new PipelineException.TryLater("Another run holds the lock on schema " + schema + ": "
+                + holder(connection, key) + "; try again when it has finished");
+    }
+
+    private static String holder(Connection connection, int key) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("""
+                SELECT a.application_name, a.pid, a.backend_start, a.client_addr::text
+                  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                 WHERE l.locktype = 'advisory' AND l.granted
+                   AND l.classid = ?::int::oid AND l.objid = ?::int::oid AND l.objsubid = 2""")) {
+            ps.setInt(1, LOCK_CLASS);
+            ps.setInt(2, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return "a session that has just released it";
+                }
+                String app = rs.getString(1);
+                OffsetDateTime since = rs.getObject(3, OffsetDateTime.class);
+                String client = rs.getString(4);
+                return (app == null || app.isBlank() ? "an unnamed session" : app)
+                        + " (database backend pid " + rs.getLong(2)
+                        + (client == null ? "" : ", from " + client)
+                        + (since == null ? "" : ", since " + since.withOffsetSameInstant(ZoneOffset.UTC)
+                                .truncatedTo(ChronoUnit.SECONDS))
+                        + ")";
+            }
+        }
+    }
+
+    /** Releases the lock (closing the connection releases it too). Idempotent. */
+    @Override
+    public void close() throws SQLException {
+        if (!held || connection.isClosed()) {
+            return;
+        }
+        held = false;
+        try (PreparedStatement ps = connection.prepareStatement("SELECT pg_advisory_unlock(?, ?)")) {
+            ps.setInt(1, LOCK_CLASS);
+            ps.setInt(2, key);
+            ps.execute();
+        }
+    }
+}
