@@ -1,0 +1,152 @@
+package dev.cryptopipeline.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cryptopipeline.CliRun;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Misuse of the command line: one clear line naming the fix, exit 2, no stack trace, nothing written. */
+class CliTest {
+    @TempDir
+    Path dataDir;
+
+    private CliRun cli(String... args) {
+        List<String> all = new ArrayList<>(Arrays.asList(args));
+        all.addAll(List.of("--source", "synthetic", "--data-dir", dataDir.toString()));
+        return CliRun.run(all.toArray(String[]::new));
+    }
+
+    private void assertUsageError(CliRun run, String... fragments) {
+        assertThat(run.exitCode()).as(run.toString()).isEqualTo(2);
+        assertThat(run.err().strip().lines()).as("one line").hasSize(1);
+        assertThat(run.err()).startsWith("crypto-pipeline: ").contains(fragments).doesNotContain("\tat ");
+        assertThat(run.out()).isEmpty();
+        assertThat(dataDir).isEmptyDirectory();
+    }
+
+    @Test
+    void an_unknown_option_is_named_with_the_way_to_help() {
+        assertUsageError(cli("daily", "--frobnicate"), "Unknown option: '--frobnicate'",
+                "Run 'crypto-pipeline daily --help'");
+    }
+
+    @Test
+    void a_missing_command_is_a_usage_error() {
+        CliRun run = CliRun.run();
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("Missing command");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"2024-13-01", "2024-1-5", "yesterday", "2024-02-30", "2023-02-29"})
+    void a_malformed_or_impossible_date_is_refused(String date) {
+        assertUsageError(cli("backfill", "--start-date", date), "'" + date + "' is not a valid date",
+                "use yyyy-MM-dd");
+    }
+
+    @Test
+    void an_impossible_date_says_why() {
+        assertUsageError(cli("daily", "--date", "2024-02-30"), "Invalid date 'FEBRUARY 30'");
+    }
+
+    @Test
+    void a_start_after_the_end_is_refused() {
+        assertUsageError(cli("backfill", "--start-date", "2024-01-05", "--end-date", "2024-01-01"),
+                "--start-date 2024-01-05 is after --end-date 2024-01-01");
+    }
+
+    @Test
+    void a_day_that_has_not_finished_is_refused() {
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        assertUsageError(cli("daily", "--date", today.toString()), "--date " + today + " has not finished yet (UTC)",
+                "the last finished day is " + today.minusDays(1));
+        assertUsageError(cli("backfill", "--start-date", today.minusDays(3).toString(), "--end-date",
+                today.plusDays(5).toString()), "--end-date " + today.plusDays(5) + " has not finished yet");
+    }
+
+    @Test
+    void a_day_before_ethereum_is_refused() {
+        assertUsageError(cli("backfill", "--start-date", "2014-01-01"), "before Ethereum's first day 2015-07-30");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-5"})
+    void a_query_limit_that_is_not_positive_is_refused(String limit) {
+        assertUsageError(cli("backfill", "--start-date", "2024-01-01", "--query-limit", limit),
+                "--query-limit must be a positive integer");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"abc", "1.5", "99999999999"})
+    void a_query_limit_that_is_not_an_integer_is_refused(String limit) {
+        assertUsageError(cli("backfill", "--start-date", "2024-01-01", "--query-limit", limit),
+                "Invalid value for option '--query-limit'");
+    }
+
+    @Test
+    void backfill_needs_a_start_date() {
+        assertUsageError(cli("backfill"), "Missing required option: '--start-date=YYYY-MM-DD'");
+    }
+
+    @Test
+    void setup_chain_needs_a_start_date() {
+        assertUsageError(cli("setup", "--chain"), "setup --chain needs --start-date");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"x; drop table y", "Crypto", "a\"b", "with space", "1abc", ""})
+    void a_schema_name_that_is_not_a_plain_identifier_is_refused(String schema) {
+        assertUsageError(cli("status", "--pg-schema", schema), "Invalid identifier");
+    }
+
+    @Test
+    void a_jdbc_url_of_another_kind_is_refused() {
+        assertUsageError(cli("status", "--jdbc-url", "postgres://localhost/x"), "--jdbc-url must start with");
+    }
+
+    @Test
+    void a_config_file_that_does_not_exist_is_refused() {
+        assertUsageError(cli("status", "--config", dataDir.resolve("nope.properties").toString()),
+                "does not exist");
+    }
+
+    @Test
+    void a_config_file_with_an_unknown_key_is_refused(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("c.properties"), "source=synthetic\nquery_limt=5\n");
+        assertUsageError(cli("status", "--config", config.toString()), "Unknown key [query_limt]",
+                "the known keys are");
+    }
+
+    @Test
+    void a_bigquery_source_without_a_lake_says_what_to_set() {
+        CliRun run = CliRun.run("backfill", "--start-date", "2024-01-01", "--data-dir", dataDir.toString());
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--lake");
+    }
+
+    @Test
+    void help_lists_the_commands_and_the_exit_codes() {
+        CliRun run = CliRun.run("--help");
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("setup", "backfill", "daily", "status", "Exit codes:", "75");
+        CliRun sub = CliRun.run("daily", "--help");
+        assertThat(sub.out()).contains("--date", "--source", "--jdbc-url", "--query-limit", "Exit codes:", "75");
+    }
+
+    @Test
+    void version_prints_one_line() {
+        CliRun run = CliRun.run("--version");
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).startsWith("crypto-pipeline ");
+    }
+}

@@ -1,0 +1,183 @@
+package dev.cryptopipeline.pipeline;
+
+import static dev.cryptopipeline.TestPostgres.checksum;
+import static dev.cryptopipeline.TestPostgres.count;
+import static dev.cryptopipeline.TestPostgres.queryLong;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cryptopipeline.PipelineException;
+import dev.cryptopipeline.TestPostgres;
+import dev.cryptopipeline.config.Identifier;
+import dev.cryptopipeline.config.PipelineConfig;
+import dev.cryptopipeline.config.SourceKind;
+import dev.cryptopipeline.lake.Lake;
+import dev.cryptopipeline.lake.LocalLake;
+import dev.cryptopipeline.sink.JdbcDatabase;
+import dev.cryptopipeline.source.SyntheticSource;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A lake whose manifest or files disagree is refused with exit 3, and the day's old data stays. */
+class DataChecksIT {
+    private static final LocalDate DAY = LocalDate.now(ZoneOffset.UTC).minusDays(2);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+    String schema;
+
+    @BeforeEach
+    void newSchema() {
+        schema = TestPostgres.newSchema("checks");
+    }
+
+    private Pipeline pipeline(Lake lake, int rowsPerDay) {
+        PipelineConfig config = new PipelineConfig(SourceKind.SYNTHETIC, lake.location(),
+                new PipelineConfig.DatabaseConfig(Optional.of(TestPostgres.jdbcUrl()), Optional.empty(),
+                        Optional.empty()),
+                new Identifier(schema), dir, OptionalInt.empty(), rowsPerDay, PipelineConfig.GcpConfig.defaults());
+        return new Pipeline(config, new SyntheticSource(rowsPerDay, 400, Clock.systemUTC()), lake,
+                new JdbcDatabase(TestPostgres.jdbcUrl(), Optional.empty(), Optional.empty()), Clock.systemUTC(),
+                new RunContext("daily", "test", "test-host", 1));
+    }
+
+    /** Loads the day honestly, then again through a lake that tampers with the new export. */
+    private PipelineException reloadThrough(BiConsumer<ObjectNode, Path> tamper) throws Exception {
+        Path lakeDir = dir.resolve("lake");
+        pipeline(new LocalLake(lakeDir), 1000).reload(DAY);
+        String before;
+        try (Connection c = TestPostgres.superuser()) {
+            before = checksum(c, schema, DAY);
+        }
+        Lake tampering = new ManifestTamperingLake(new LocalLake(lakeDir), lakeDir, tamper);
+        PipelineException e = (PipelineException) org.assertj.core.api.Assertions.catchThrowable(
+                () -> pipeline(tampering, 1200).reload(DAY));
+        try (Connection c = TestPostgres.superuser()) {
+            assertThat(count(c, schema, DAY)).as("old day kept").isEqualTo(1000);
+            assertThat(checksum(c, schema, DAY)).isEqualTo(before);
+            assertThat(queryLong(c, "SELECT rows FROM " + schema + ".loaded_days")).isEqualTo(1000);
+            assertThat(queryLong(c, "SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema
+                    + "' AND tablename LIKE 'token_transfers_load%'")).as("no stage table left").isZero();
+            assertThat(queryLong(c, "SELECT count(*) FROM " + schema + ".runs WHERE outcome = 'data-check'"))
+                    .isEqualTo(1);
+        }
+        return e;
+    }
+
+    @Test
+    void a_manifest_that_overstates_the_rows_is_refused_and_the_old_day_stays() throws Exception {
+        PipelineException e = reloadThrough((m, folder) -> m.put("rows", m.get("rows").asLong() + 1));
+        assertThat(e).isInstanceOf(PipelineException.DataCheck.class);
+        assertThat(e.exitCode().value()).isEqualTo(3);
+        assertThat(e.getMessage()).contains("loaded 1200 rows").contains("manifest says 1201")
+                .contains("old data of the day was kept");
+    }
+
+    @Test
+    void a_manifest_that_omits_a_file_is_refused() throws Exception {
+        PipelineException e = reloadThrough((m, folder) -> ((ArrayNode) m.get("files")).remove(0));
+        assertThat(e).isInstanceOf(PipelineException.DataCheck.class);
+        assertThat(e.getMessage()).contains("part-00000.csv.gz is not listed in the manifest");
+    }
+
+    @Test
+    void a_manifest_that_lists_a_missing_file_is_refused() throws Exception {
+        PipelineException e = reloadThrough((m, folder) -> ((ArrayNode) m.get("files")).addObject()
+                .put("name", "part-00099.csv.gz").put("bytes", 10));
+        assertThat(e).isInstanceOf(PipelineException.DataCheck.class);
+        assertThat(e.getMessage()).contains("part-00099.csv.gz is listed in the manifest but missing");
+    }
+
+    @Test
+    void a_manifest_with_other_columns_is_refused() throws Exception {
+        PipelineException e = reloadThrough((m, folder) -> ((ArrayNode) m.get("columns")).remove(12));
+        assertThat(e).isInstanceOf(PipelineException.DataCheck.class);
+        assertThat(e.getMessage()).contains("lists columns");
+    }
+
+    @Test
+    void a_missing_manifest_is_refused() throws Exception {
+        Path lakeDir = dir.resolve("lake");
+        pipeline(new LocalLake(lakeDir), 1000).reload(DAY);
+        Lake noManifest = new ManifestTamperingLake(new LocalLake(lakeDir), lakeDir, null);
+        assertThatThrownBy(() -> pipeline(noManifest, 1200).reload(DAY))
+                .isInstanceOf(PipelineException.DataCheck.class).hasMessageContaining("has no manifest");
+        try (Connection c = TestPostgres.superuser()) {
+            assertThat(count(c, schema, DAY)).isEqualTo(1000);
+        }
+    }
+
+    /** Rewrites each manifest on its way into the lake (or drops it when {@code tamper} is null). */
+    static final class ManifestTamperingLake implements Lake {
+        private final Lake lake;
+        private final Path root;
+        private final BiConsumer<ObjectNode, Path> tamper;
+
+        ManifestTamperingLake(Lake lake, Path root, BiConsumer<ObjectNode, Path> tamper) {
+            this.lake = lake;
+            this.root = root;
+            this.tamper = tamper;
+        }
+
+        @Override
+        public String location() {
+            return lake.location();
+        }
+
+        @Override
+        public boolean prepare() {
+            return lake.prepare();
+        }
+
+        @Override
+        public OutputStream create(String key) throws IOException {
+            if (!key.endsWith("_manifest.json")) {
+                return lake.create(key);
+            }
+            return new ByteArrayOutputStream() {
+                private boolean closed;
+
+                @Override
+                public void close() throws IOException {
+                    if (tamper == null || closed) {
+                        return;
+                    }
+                    closed = true;
+                    ObjectNode m = (ObjectNode) JSON.readTree(toByteArray());
+                    tamper.accept(m, root.resolve(key).getParent());
+                    try (OutputStream out = lake.create(key)) {
+                        out.write(JSON.writeValueAsBytes(m));
+                    }
+                }
+            };
+        }
+
+        @Override
+        public InputStream open(String key) throws IOException {
+            return lake.open(key);
+        }
+
+        @Override
+        public List<LakeObject> list(String prefix) throws IOException {
+            return lake.list(prefix);
+        }
+    }
+}
