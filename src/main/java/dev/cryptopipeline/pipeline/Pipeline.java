@@ -265,7 +265,7 @@ public final class Pipeline implements AutoCloseable {
             return database.connect(context.applicationName());
         } catch (SQLException e) {
             String state = e.getSQLState() == null ? "" : e.getSQLState();
-            if (state.startsWith("28")) {
+            if (state.startsWith("28") || state.equals("08004")) {
                 throw new PipelineException.Failed("PostgreSQL at " + database.describe() + " refused the login ("
                         + firstLine(e) + "): check the user in --jdbc-url and the password in PGPASSWORD or"
                         + " ~/.pgpass", e);
@@ -286,6 +286,10 @@ public final class Pipeline implements AutoCloseable {
                 || state.startsWith("53")) {
             return new PipelineException.TryLater("PostgreSQL failed while " + doing + " (" + state + ": "
                     + firstLine(e) + "); the old data is intact: run again later", e);
+        }
+        if (state.equals("42501")) {
+            return new PipelineException.Failed("PostgreSQL refused a privilege while " + doing + " (" + firstLine(e)
+                    + "): the database user needs to create, or own, the schema given by --pg-schema", e);
         }
         return new PipelineException.Failed("PostgreSQL failed while " + doing + " (" + state + ": " + firstLine(e)
                 + "); the old data is intact", e);
