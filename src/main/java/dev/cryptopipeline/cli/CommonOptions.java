@@ -37,7 +37,7 @@ final class CommonOptions {
 
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "The tool's own directory: embedded PostgreSQL, default lake (env CRYPTO_PIPELINE_HOME;"
-                    + " default: ~/.local/share/crypto-pipeline).")
+                    + " default: $XDG_DATA_HOME/crypto-pipeline or ~/.local/share/crypto-pipeline).")
     Path dataDir;
 
     @Option(names = "--query-limit", paramLabel = "N",

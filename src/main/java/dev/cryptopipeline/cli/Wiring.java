@@ -39,9 +39,7 @@ final class Wiring {
 
     /** Builds and validates the effective configuration. */
     static PipelineConfig config(CommonOptions o, Map<String, String> env) {
-        Path dataDir = (o.dataDir != null ? o.dataDir
-                : Path.of(System.getProperty("user.home"), ".local", "share", "crypto-pipeline"))
-                .toAbsolutePath().normalize();
+        Path dataDir = (o.dataDir != null ? o.dataDir : defaultDataDir(env)).toAbsolutePath().normalize();
         String lake = o.lake;
         if (lake == null || lake.isEmpty()) {
             if (o.source == SourceKind.SYNTHETIC) {
@@ -56,6 +54,16 @@ final class Wiring {
         return new PipelineConfig(o.source, lake, database(o.jdbcUrl, env), schema, dataDir,
                 o.queryLimit == null ? OptionalInt.empty() : OptionalInt.of(o.queryLimit), o.rowsPerDay,
                 PipelineConfig.GcpConfig.defaults());
+    }
+
+    /** {@code $XDG_DATA_HOME/crypto-pipeline}, else {@code $HOME/.local/share/crypto-pipeline}. */
+    static Path defaultDataDir(Map<String, String> env) {
+        String xdg = env.get("XDG_DATA_HOME");
+        if (xdg != null && !xdg.isEmpty()) {
+            return Path.of(xdg, "crypto-pipeline");
+        }
+        String home = env.getOrDefault("HOME", System.getProperty("user.home"));
+        return Path.of(home, ".local", "share", "crypto-pipeline");
     }
 
     /**
