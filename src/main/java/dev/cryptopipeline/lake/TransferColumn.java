@@ -14,33 +14,53 @@ import java.util.stream.Collectors;
  * digits, texts always quoted (so an empty string differs from NULL, which is an empty field).
  */
 public enum TransferColumn {
-    BLOCK_TIMESTAMP("block_timestamp", "timestamptz", true),
-    BLOCK_NUMBER("block_number", "bigint", true),
-    BLOCK_HASH("block_hash", "bytea", true),
-    TRANSACTION_HASH("transaction_hash", "bytea", true),
-    LOG_INDEX("log_index", "integer", true),
-    TOKEN_ADDRESS("token_address", "bytea", true),
-    FROM_ADDRESS("from_address", "bytea", false),
-    TO_ADDRESS("to_address", "bytea", false),
-    VALUE("value", "numeric(78,0)", false),
-    SYMBOL("symbol", "text", false),
-    NAME("name", "text", false),
-    DECIMALS("decimals", "smallint", false),
-    TOTAL_SUPPLY("total_supply", "numeric(78,0)", false);
-
-    /** Longest symbol kept, in characters; longer ones are cut (DATA.md trap 5). */
-    public static final int MAX_SYMBOL_LENGTH = 64;
-    /** Longest name kept, in characters; longer ones are cut (DATA.md trap 5). */
-    public static final int MAX_NAME_LENGTH = 256;
+    // The BigQuery expressions read the de-duplicated transfer `t`, its token `k` (one row per address) and the
+    // amended token `a` (fallback for proxy tokens missing from `tokens`). Bad values become NULL, never errors.
+    BLOCK_TIMESTAMP("block_timestamp", "timestamptz", true, "t.block_timestamp"),
+    BLOCK_NUMBER("block_number", "bigint", true, "t.block_number"),
+    BLOCK_HASH("block_hash", "bytea", true, hex("t.block_hash", 64)),
+    TRANSACTION_HASH("transaction_hash", "bytea", true, hex("t.transaction_hash", 64)),
+    LOG_INDEX("log_index", "integer", true, "t.log_index"),
+    TOKEN_ADDRESS("token_address", "bytea", true, hex("t.token_address", 40)),
+    FROM_ADDRESS("from_address", "bytea", false, hex("t.from_address", 40)),
+    TO_ADDRESS("to_address", "bytea", false, hex("t.to_address", 40)),
+    VALUE("value", "numeric(78,0)", false, uint256("t.value")),
+    SYMBOL("symbol", "text", false, text("COALESCE(k.symbol, a.symbol)", 64)),
+    NAME("name", "text", false, text("COALESCE(k.name, a.name)", 256)),
+    DECIMALS("decimals", "smallint", false,
+            "CASE WHEN SAFE_CAST(COALESCE(k.decimals, a.decimals) AS INT64) BETWEEN 0 AND 255"
+                    + " THEN SAFE_CAST(COALESCE(k.decimals, a.decimals) AS INT64) END"),
+    TOTAL_SUPPLY("total_supply", "numeric(78,0)", false, uint256("k.total_supply"));
 
     private final String columnName;
     private final String pgType;
     private final boolean required;
+    private final String bigQueryExpression;
 
-    TransferColumn(String columnName, String pgType, boolean required) {
+    TransferColumn(String columnName, String pgType, boolean required, String bigQueryExpression) {
         this.columnName = columnName;
         this.pgType = pgType;
         this.required = required;
+        this.bigQueryExpression = bigQueryExpression;
+    }
+
+    /** {@code 0x}-hex of {@code digits} hex digits as COPY's bytea input {@code \x<hex>}, lowercase; else NULL. */
+    private static String hex(String column, int digits) {
+        return "IF(REGEXP_CONTAINS(" + column + ", r'^0x[0-9a-fA-F]{" + digits + "}$'), CONCAT('\\\\x', LOWER(SUBSTR("
+                + column + ", 3))), NULL)";
+    }
+
+    /** A decimal uint256 kept as its digits (BigQuery's NUMERIC types are too small); anything else NULL. */
+    private static String uint256(String column) {
+        return "IF(REGEXP_CONTAINS(" + column + ", r'^[0-9]{1,78}$'), " + column + ", NULL)";
+    }
+
+    /**
+     * Text without control characters (PostgreSQL refuses NUL), at most {@code max} characters. Empty becomes NULL:
+     * BigQuery's CSV export writes NULL and an empty string alike, so the lake never relies on the difference.
+     */
+    private static String text(String column, int max) {
+        return "NULLIF(LEFT(REGEXP_REPLACE(" + column + ", r'\\p{Cc}', ''), " + max + "), '')";
     }
 
     /** The column's name, the same in the lake manifest, BigQuery and PostgreSQL. */
@@ -51,6 +71,11 @@ public enum TransferColumn {
     /** The PostgreSQL type. */
     public String pgType() {
         return pgType;
+    }
+
+    /** The BigQuery expression that produces the column's lake value (see the class comment for the aliases). */
+    public String bigQueryExpression() {
+        return bigQueryExpression;
     }
 
     /** True if the column is NOT NULL. */

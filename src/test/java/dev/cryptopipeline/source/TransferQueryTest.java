@@ -1,0 +1,69 @@
+package dev.cryptopipeline.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+
+/** Golden files pin the generated SQL: a change to it shows up in review. */
+class TransferQueryTest {
+
+    private static String golden(String name) throws IOException {
+        Path p = Path.of("src/test/resources/golden", name);
+        if (Boolean.getBoolean("golden.update")) {
+            return null;
+        }
+        return Files.readString(p, StandardCharsets.UTF_8);
+    }
+
+    private static void assertGolden(String name, String actual) throws IOException {
+        String expected = golden(name);
+        if (expected == null) {
+            Files.writeString(Path.of("src/test/resources/golden", name), actual, StandardCharsets.UTF_8);
+            return;
+        }
+        assertThat(actual).isEqualTo(expected);
+    }
+
+    @Test
+    void the_query_without_a_limit_matches_its_golden_file() throws IOException {
+        assertGolden("transfers.sql", TransferQuery.sql(OptionalInt.empty()));
+    }
+
+    @Test
+    void the_query_with_a_limit_matches_its_golden_file() throws IOException {
+        assertGolden("transfers-limited.sql", TransferQuery.sql(OptionalInt.of(100)));
+    }
+
+    @Test
+    void the_query_handles_the_traps_of_the_source_data() {
+        String sql = TransferQuery.sql(OptionalInt.of(100));
+        assertThat(sql)
+                // 1: log_index 0 is never filtered out
+                .doesNotContain("log_index > 0")
+                // partition pruning: a half-open range on the bare column
+                .contains("WHERE block_timestamp >= TIMESTAMP(@first_day)")
+                .contains("AND block_timestamp < TIMESTAMP(DATE_ADD(@last_day, INTERVAL 1 DAY))")
+                .doesNotContain("DATE(block_timestamp) =")
+                // 2: value stays a string, 78 digits at most
+                .contains("IF(REGEXP_CONTAINS(t.value, r'^[0-9]{1,78}$'), t.value, NULL) AS value")
+                .doesNotContain("NUMERIC")
+                // 3 and 4: one token row per address, LEFT JOINs, amended_tokens as fallback
+                .contains("PARTITION BY address").contains("LEFT JOIN tokens AS k").contains("LEFT JOIN amended AS a")
+                .contains("COALESCE(k.symbol, a.symbol)").doesNotContain("INNER JOIN")
+                // 5: control characters stripped, lengths capped
+                .contains("REGEXP_REPLACE(COALESCE(k.name, a.name), r'\\p{Cc}', ''), 256)")
+                // 6: decimals checked, bad values NULL
+                .contains("SAFE_CAST(COALESCE(k.decimals, a.decimals) AS INT64) BETWEEN 0 AND 255")
+                // 7: de-duplication on (transaction_hash, log_index)
+                .contains("PARTITION BY transaction_hash, log_index")
+                // 9: a deterministic per-day limit, not a plain LIMIT
+                .contains("ORDER BY block_number, log_index)").contains("<= @row_limit").doesNotContain("LIMIT ")
+                // bytea as COPY reads it
+                .contains("CONCAT('\\\\x', LOWER(SUBSTR(t.token_address, 3)))");
+    }
+}
