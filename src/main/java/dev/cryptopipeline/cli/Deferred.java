@@ -53,6 +53,11 @@ final class Deferred {
             }
 
             @Override
+            public List<String> plan(List<LocalDate> days, OptionalInt queryLimit) {
+                return s.get().plan(days, queryLimit);
+            }
+
+            @Override
             public List<Manifest> export(List<LocalDate> days, String runId, OptionalInt queryLimit, Lake lake) {
                 return s.get().export(days, runId, queryLimit, lake);
             }

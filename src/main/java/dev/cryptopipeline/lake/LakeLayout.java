@@ -24,7 +24,8 @@ import java.util.stream.Collectors;
 public final class LakeLayout {
     /** The manifest's file name in a run folder. */
     public static final String MANIFEST = "_manifest.json";
-    private static final String TABLE = "token_transfers";
+    /** The folder of every export, ending with '/'. */
+    public static final String ROOT = "token_transfers/";
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .registerModule(new JavaTimeModule())
@@ -37,7 +38,7 @@ public final class LakeLayout {
 
     /** The folder of all runs of a day, ending with '/'. */
     public static String dayPrefix(LocalDate day) {
-        return TABLE + "/day=" + day + "/";
+        return ROOT + "day=" + day + "/";
     }
 
     /** The folder of one run of a day, ending with '/'. */

@@ -37,9 +37,18 @@ public interface Source {
      * can (one scan for a range), so callers pass ranges, not single days.
      *
      * @param days       the UTC days, ascending, each finished
-     * @param runId      the run's id (a folder name; sorts by start time)
+     * @param runId      the run's id; the source may choose its own folder name (each manifest names it), e.g. to
+     *                   reattach to the work of an interrupted run
      * @param queryLimit at most this many rows per day, the first by {@code (block_number, log_index)}
-     * @return one manifest per day, in the order of {@code days}
+     * @return one manifest per day, in the order of {@code days}; the loader reads each day's manifest again from
+     *         the lake, at {@code run=<manifest.runId()>}
      */
     List<Manifest> export(List<LocalDate> days, String runId, OptionalInt queryLimit, Lake lake);
+
+    /**
+     * What {@link #export} would do for these days, without doing it or spending anything (a dry run).
+     *
+     * @return lines for the operator: the work, the SQL, the estimated bytes and cost
+     */
+    List<String> plan(List<LocalDate> days, OptionalInt queryLimit);
 }

@@ -87,6 +87,13 @@ public final class SyntheticSource implements Source {
         return manifests;
     }
 
+    @Override
+    public List<String> plan(List<LocalDate> days, OptionalInt queryLimit) {
+        int rows = queryLimit.isPresent() ? Math.min(rowsPerDay, queryLimit.getAsInt()) : rowsPerDay;
+        return List.of("synthetic source: " + days.size() + " day" + (days.size() == 1 ? "" : "s") + " of " + rows
+                + " generated rows each, no cost");
+    }
+
     private Manifest exportDay(LocalDate day, String runId, OptionalInt queryLimit, Lake lake) throws IOException {
         int rows = queryLimit.isPresent() ? Math.min(rowsPerDay, queryLimit.getAsInt()) : rowsPerDay;
         String prefix = LakeLayout.runPrefix(day, runId);
