@@ -53,6 +53,45 @@ final class CommonOptions {
                     + " (env CRYPTO_PIPELINE_CONFIG).")
     Path config;
 
+    @Option(names = "--dry-run",
+            description = "Print the plan (days, SQL, estimated bytes and cost) and change nothing anywhere.")
+    boolean dryRun;
+
+    @Option(names = "--gcp-project", paramLabel = "ID",
+            description = "The Google Cloud project that runs the BigQuery jobs and owns the lake bucket"
+                    + " (env GOOGLE_CLOUD_PROJECT; default: the one of your gcloud credentials).")
+    String gcpProject;
+
+    @Option(names = "--bq-dataset", paramLabel = "NAME",
+            description = "The BigQuery staging dataset (default: ${DEFAULT-VALUE}).",
+            defaultValue = "crypto_pipeline_staging")
+    String bqDataset;
+
+    @Option(names = "--bq-location", paramLabel = "LOC",
+            description = "The BigQuery location, where the public dataset lives (default: ${DEFAULT-VALUE}).",
+            defaultValue = "US")
+    String bqLocation;
+
+    @Option(names = "--lake-retention-days", paramLabel = "N",
+            description = "Age in days after which the bucket created by setup deletes lake objects"
+                    + " (default: ${DEFAULT-VALUE}).", defaultValue = "30")
+    int lakeRetentionDays;
+
+    @Option(names = "--max-bytes-billed", paramLabel = "BYTES",
+            description = "Cap on every BigQuery query job; a run whose estimate exceeds it stops before spending"
+                    + " (default: 5 GiB per day plus 10 GiB).")
+    Long maxBytesBilled;
+
+    @Option(names = "--bigquery-endpoint", paramLabel = "URL",
+            description = "Another BigQuery endpoint, for emulators and tests (env CRYPTO_PIPELINE_BIGQUERY_ENDPOINT);"
+                    + " no credentials are needed then.")
+    String bigqueryEndpoint;
+
+    @Option(names = "--gcs-endpoint", paramLabel = "URL",
+            description = "Another Cloud Storage endpoint, for emulators and tests (env STORAGE_EMULATOR_HOST);"
+                    + " no credentials are needed then.")
+    String gcsEndpoint;
+
     @Option(names = {"-v", "--verbose"}, description = "Log debug detail and show stack traces of errors.")
     boolean verbose;
 }

@@ -27,11 +27,15 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
             Map.entry("--lake", "CRYPTO_PIPELINE_LAKE"),
             Map.entry("--jdbc-url", "CRYPTO_PIPELINE_JDBC_URL"),
             Map.entry("--data-dir", "CRYPTO_PIPELINE_HOME"),
-            Map.entry("--config", "CRYPTO_PIPELINE_CONFIG"));
+            Map.entry("--config", "CRYPTO_PIPELINE_CONFIG"),
+            Map.entry("--gcp-project", "GOOGLE_CLOUD_PROJECT"),
+            Map.entry("--bigquery-endpoint", "CRYPTO_PIPELINE_BIGQUERY_ENDPOINT"),
+            Map.entry("--gcs-endpoint", "STORAGE_EMULATOR_HOST"));
 
     /** Keys a config file may hold: the common options, without their dashes. */
     static final Set<String> FILE_KEYS = Set.of("source", "lake", "jdbc-url", "pg-schema", "data-dir",
-            "query-limit", "rows-per-day");
+            "query-limit", "rows-per-day", "gcp-project", "bq-dataset", "bq-location", "lake-retention-days",
+            "max-bytes-billed", "bigquery-endpoint", "gcs-endpoint");
 
     private final Map<String, String> env;
     private final Properties file;

@@ -78,6 +78,11 @@ final class Deferred {
             }
 
             @Override
+            public String retention() {
+                return l.get().retention();
+            }
+
+            @Override
             public OutputStream create(String key) throws IOException {
                 return l.get().create(key);
             }

@@ -5,6 +5,8 @@ import dev.cryptopipeline.config.Identifier;
 import dev.cryptopipeline.config.PipelineConfig;
 import dev.cryptopipeline.config.Secret;
 import dev.cryptopipeline.config.SourceKind;
+import com.google.cloud.bigquery.BigQuery;
+import dev.cryptopipeline.lake.GcsLake;
 import dev.cryptopipeline.lake.Lake;
 import dev.cryptopipeline.lake.LocalLake;
 import dev.cryptopipeline.pipeline.Pipeline;
@@ -12,6 +14,8 @@ import dev.cryptopipeline.pipeline.RunContext;
 import dev.cryptopipeline.sink.Database;
 import dev.cryptopipeline.sink.EmbeddedDatabase;
 import dev.cryptopipeline.sink.JdbcDatabase;
+import dev.cryptopipeline.source.BigQueryJobs;
+import dev.cryptopipeline.source.BigQuerySource;
 import dev.cryptopipeline.source.Source;
 import dev.cryptopipeline.source.SyntheticSource;
 import java.net.InetAddress;
@@ -33,6 +37,9 @@ import org.slf4j.LoggerFactory;
 final class Wiring {
     private static final Logger log = LoggerFactory.getLogger(Wiring.class);
     static final int ROWS_PER_FILE = 250_000;
+    /** Default table expiration of the staging dataset: staging tables are only needed until extracted. */
+    static final int STAGING_DAYS = 3;
+    static final int EXTRACT_THREADS = 8;
 
     private Wiring() {
     }
@@ -40,20 +47,27 @@ final class Wiring {
     /** Builds and validates the effective configuration. */
     static PipelineConfig config(CommonOptions o, Map<String, String> env) {
         Path dataDir = (o.dataDir != null ? o.dataDir : defaultDataDir(env)).toAbsolutePath().normalize();
+        PipelineConfig.GcpConfig gcp = new PipelineConfig.GcpConfig(Optional.ofNullable(blankToNull(o.gcpProject)),
+                new Identifier(o.bqDataset), o.bqLocation, o.lakeRetentionDays, Optional.ofNullable(o.maxBytesBilled),
+                Optional.ofNullable(blankToNull(o.bigqueryEndpoint)), Optional.ofNullable(blankToNull(o.gcsEndpoint)));
         String lake = o.lake;
         if (lake == null || lake.isEmpty()) {
             if (o.source == SourceKind.SYNTHETIC) {
                 lake = dataDir.resolve("lake").toString();
             } else {
-                lake = "";
+                lake = GoogleCloud.project(gcp).map(p -> "gs://" + p + "-crypto-lake").orElse("");
             }
         } else if (!lake.startsWith("gs://")) {
             lake = Path.of(lake).toAbsolutePath().normalize().toString();
         }
         Identifier schema = new Identifier(o.pgSchema);
         return new PipelineConfig(o.source, lake, database(o.jdbcUrl, env), schema, dataDir,
-                o.queryLimit == null ? OptionalInt.empty() : OptionalInt.of(o.queryLimit), o.rowsPerDay,
-                PipelineConfig.GcpConfig.defaults());
+                o.queryLimit == null ? OptionalInt.empty() : OptionalInt.of(o.queryLimit), o.rowsPerDay, gcp,
+                o.dryRun);
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
     }
 
     /** {@code $XDG_DATA_HOME/crypto-pipeline}, else {@code $HOME/.local/share/crypto-pipeline}. */
@@ -109,6 +123,12 @@ final class Wiring {
         Clock clock = Clock.systemUTC();
         Source source = Deferred.source(config.source().optionValue(), () -> source(config, clock));
         Lake lake = Deferred.lake(config.lake(), () -> lake(config));
+        return open(config, command, args, source, lake, clock);
+    }
+
+    /** Opens a pipeline over the given source and lake (tests pass in-process fakes of the cloud services). */
+    static Pipeline open(PipelineConfig config, String command, List<String> args, Source source, Lake lake,
+                         Clock clock) {
         Database database = config.database().jdbcUrl()
                 .<Database>map(url -> new JdbcDatabase(url, config.database().user(), config.database().password()))
                 .orElseGet(() -> EmbeddedDatabase.lazy(config.dataDir()));
@@ -119,8 +139,13 @@ final class Wiring {
     private static Source source(PipelineConfig config, Clock clock) {
         return switch (config.source()) {
             case SYNTHETIC -> new SyntheticSource(config.rowsPerDay(), ROWS_PER_FILE, clock);
-            case BIGQUERY -> throw new PipelineException.BadInput("--source bigquery needs the Google Cloud path,"
-                    + " which this version does not include yet: use --source synthetic");
+            case BIGQUERY -> {
+                PipelineConfig.GcpConfig gcp = config.gcp();
+                BigQuery bigquery = GoogleCloud.bigquery(gcp);
+                yield new BigQuerySource(bigquery, new BigQueryJobs(bigquery, BigQueryJobs.Timing.defaults()),
+                        new BigQuerySource.Settings(GoogleCloud.requireProject(gcp), gcp.bqDataset(),
+                                gcp.bqLocation(), gcp.maxBytesBilled(), STAGING_DAYS, EXTRACT_THREADS), clock);
+            }
         };
     }
 
@@ -130,8 +155,8 @@ final class Wiring {
                     + " or --gcp-project for the default gs://<project>-crypto-lake");
         }
         if (config.gcsLake()) {
-            throw new PipelineException.BadInput("A gs:// lake needs the Google Cloud path, which this version"
-                    + " does not include yet: give a local folder to --lake");
+            return new GcsLake(GoogleCloud.storage(config.gcp()), config.lake(), config.gcp().bqLocation(),
+                    config.gcp().retentionDays());
         }
         return new LocalLake(Path.of(config.lake()));
     }
@@ -144,7 +169,13 @@ final class Wiring {
                 + c.database().password().map(p -> " password=" + p).orElse("")
                 + " pg-schema=" + c.pgSchema() + " data-dir=" + c.dataDir()
                 + (c.queryLimit().isPresent() ? " query-limit=" + c.queryLimit().getAsInt() : "")
-                + (c.source() == SourceKind.SYNTHETIC ? " rows-per-day=" + c.rowsPerDay() : "");
+                + (c.source() == SourceKind.SYNTHETIC ? " rows-per-day=" + c.rowsPerDay()
+                : " gcp-project=" + c.gcp().project().orElse("(default)") + " bq-dataset=" + c.gcp().bqDataset()
+                        + " bq-location=" + c.gcp().bqLocation()
+                        + c.gcp().maxBytesBilled().map(b -> " max-bytes-billed=" + b).orElse("")
+                        + c.gcp().bigqueryEndpoint().map(e -> " bigquery-endpoint=" + e).orElse(""))
+                + c.gcp().gcsEndpoint().map(e -> " gcs-endpoint=" + e).orElse("")
+                + (c.dryRun() ? " dry-run" : "");
     }
 
     /** The command line as recorded in the runs ledger: any password in it replaced by {@code ****}. */

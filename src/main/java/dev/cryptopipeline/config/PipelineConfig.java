@@ -19,6 +19,7 @@ import java.util.OptionalInt;
  * @param queryLimit  at most this many rows per day (the first by block number and log index), or empty for all
  * @param rowsPerDay  the synthetic source's volume per day
  * @param gcp         the Google Cloud settings (used by the BigQuery source and a GCS lake)
+ * @param dryRun      plan only: change nothing anywhere, spend nothing
  */
 public record PipelineConfig(
         SourceKind source,
@@ -28,7 +29,8 @@ public record PipelineConfig(
         Path dataDir,
         OptionalInt queryLimit,
         int rowsPerDay,
-        GcpConfig gcp) {
+        GcpConfig gcp,
+        boolean dryRun) {
 
     public PipelineConfig {
         Objects.requireNonNull(source, "source");

@@ -92,8 +92,8 @@ public final class GcsLake implements Lake {
         }
     }
 
-    /** The lifecycle rules of the bucket, as text, for setup's report. */
-    public String retentionDescription() {
+    @Override
+    public String retention() {
         Bucket b = storage.get(bucket);
         if (b == null || b.getLifecycleRules() == null || b.getLifecycleRules().isEmpty()) {
             return "no lifecycle rule: lake objects are kept until deleted";

@@ -34,6 +34,11 @@ public interface Lake {
     /** Streams an object's bytes; the caller closes the stream. */
     InputStream open(String key) throws IOException;
 
+    /** How long objects are kept, for setup's report. */
+    default String retention() {
+        return "objects kept until deleted";
+    }
+
     /** The finished objects whose keys start with {@code prefix}, sorted by key. */
     List<LakeObject> list(String prefix) throws IOException;
 

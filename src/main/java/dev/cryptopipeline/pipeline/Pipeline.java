@@ -65,7 +65,15 @@ public final class Pipeline implements AutoCloseable {
      */
     public List<String> setup() {
         List<String> lines = new ArrayList<>();
-        lines.add("lake " + lake.location() + ": " + (lake.prepare() ? "created" : "already exists"));
+        if (config.dryRun()) {
+            lines.add("dry run: would create, if absent, the lake " + lake.location() + ", what the " + source.name()
+                    + " source needs, and schema " + config.pgSchema() + " in " + database.describe()
+                    + "; nothing was changed");
+            return lines;
+        }
+        boolean created = lake.prepare();
+        lines.add("lake " + lake.location() + ": " + (created ? "created" : "already exists") + " ("
+                + lake.retention() + ")");
         lines.addAll(source.prepare());
         lines.add(write(c -> { }, s -> "schema " + config.pgSchema() + " in " + database.describe() + ": "
                 + (s.migrated().isEmpty() ? "already up to date (version " + Migrations.latestVersion() + ")"
@@ -88,12 +96,12 @@ public final class Pipeline implements AutoCloseable {
             throw new PipelineException.BadInput("--start-date " + start + " is after --end-date " + last
                     + ": give a start on or before the end");
         }
-        lake.prepare();
+        prepareLake();
         long t0 = System.nanoTime();
         return write(c -> { }, s -> {
             Connection c = s.connection();
             LocalDate finished = source.lastFinishedDay(clock.instant());
-            SortedSet<LocalDate> loaded = ledger.loadedDays(c);
+            SortedSet<LocalDate> loaded = loadedDays(c);
             List<LocalDate> toLoad = new ArrayList<>();
             List<LocalDate> skipped = new ArrayList<>();
             List<LocalDate> unfinished = new ArrayList<>();
@@ -108,8 +116,7 @@ public final class Pipeline implements AutoCloseable {
             }
             log.info("Backfill {}..{}: {} to load, {} already loaded, {} not finished at the source", start, last,
                     toLoad.size(), skipped.size(), unfinished.size());
-            return new RunReport("backfill", s.runId(), loadDays(s, toLoad), skipped, unfinished,
-                    millisSince(t0));
+            return report("backfill", s, toLoad, skipped, unfinished, t0);
         });
     }
 
@@ -119,16 +126,16 @@ public final class Pipeline implements AutoCloseable {
      * @throws PipelineException.BadInput if nothing has been loaded yet (run setup --chain or backfill first)
      */
     public RunReport catchUp() {
-        lake.prepare();
+        prepareLake();
         long t0 = System.nanoTime();
         return write(c -> {
-            if (!Migrations.isInstalled(c, config.pgSchema()) || ledger.loadedDays(c).isEmpty()) {
+            if (loadedDays(c).isEmpty()) {
                 throw new PipelineException.BadInput("Nothing has been loaded into schema " + config.pgSchema()
                         + " yet, so daily does not know where to start: run 'crypto-pipeline setup --chain"
                         + " --start-date YYYY-MM-DD' or 'crypto-pipeline backfill --start-date YYYY-MM-DD' first");
             }
         }, s -> {
-            LocalDate last = ledger.loadedDays(s.connection()).last();
+            LocalDate last = loadedDays(s.connection()).last();
             LocalDate finished = source.lastFinishedDay(clock.instant());
             List<LocalDate> toLoad = new ArrayList<>();
             List<LocalDate> unfinished = new ArrayList<>();
@@ -139,23 +146,21 @@ public final class Pipeline implements AutoCloseable {
                 log.info("Nothing to do: the last loaded day is {}{}", last,
                         unfinished.isEmpty() ? "" : " and " + unfinished + " is not finished at the source yet");
             }
-            return new RunReport("daily", s.runId(), loadDays(s, toLoad), List.of(), unfinished,
-                    millisSince(t0));
+            return report("daily", s, toLoad, List.of(), unfinished, t0);
         });
     }
 
     /** Loads exactly {@code day}, replacing what was loaded for it. Idempotent. */
     public RunReport reload(LocalDate day) {
         checkDay("--date", day);
-        lake.prepare();
+        prepareLake();
         long t0 = System.nanoTime();
         return write(c -> { }, s -> {
             if (day.isAfter(source.lastFinishedDay(clock.instant()))) {
                 log.info("{} is not finished at the source yet; nothing loaded", day);
-                return new RunReport("daily", s.runId(), List.of(), List.of(), List.of(day), millisSince(t0));
+                return report("daily", s, List.of(), List.of(), List.of(day), t0);
             }
-            return new RunReport("daily", s.runId(), loadDays(s, List.of(day)), List.of(), List.of(),
-                    millisSince(t0));
+            return report("daily", s, List.of(day), List.of(), List.of(), t0);
         });
     }
 
@@ -173,6 +178,28 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
+    private RunReport report(String command, Session s, List<LocalDate> toLoad, List<LocalDate> skipped,
+                             List<LocalDate> unfinished, long t0) throws SQLException {
+        if (config.dryRun()) {
+            List<String> plan = toLoad.isEmpty() ? List.of() : source.plan(toLoad, config.queryLimit());
+            return new RunReport(command, s.runId(), List.of(), skipped, unfinished, millisSince(t0), true, toLoad,
+                    plan);
+        }
+        return new RunReport(command, s.runId(), loadDays(s, toLoad), skipped, unfinished, millisSince(t0), false,
+                List.of(), List.of());
+    }
+
+    private void prepareLake() {
+        if (!config.dryRun()) {
+            lake.prepare();
+        }
+    }
+
+    /** The loaded days; none if the schema is not set up yet. */
+    private SortedSet<LocalDate> loadedDays(Connection c) throws SQLException {
+        return Migrations.isInstalled(c, config.pgSchema()) ? ledger.loadedDays(c) : new java.util.TreeSet<>();
+    }
+
     private List<RunReport.DayLoad> loadDays(Session s, List<LocalDate> days) throws SQLException {
         String runId = s.runId();
         List<RunReport.DayLoad> loads = new ArrayList<>();
@@ -182,8 +209,8 @@ public final class Pipeline implements AutoCloseable {
             List<Manifest> exported = source.export(chunk, runId, config.queryLimit(), lake);
             for (Manifest e : exported) {
                 // Load what the lake holds, checked against the manifest the lake holds: the commit marker.
-                Manifest m = LakeLayout.readManifest(lake, e.day(), runId);
-                String runFolder = LakeLayout.runPrefix(m.day(), runId);
+                Manifest m = LakeLayout.readManifest(lake, e.day(), e.runId());
+                String runFolder = LakeLayout.runPrefix(m.day(), m.runId());
                 PostgresSink.LoadResult r = sink.load(lake, m, (tx, rows) -> ledger.markLoaded(tx,
                         new Ledger.LoadedDay(m.day(), rows, m.source(), runFolder, m.sourceJobs(), m.queryLimit(),
                                 clock.instant(), runId)));
@@ -213,6 +240,15 @@ public final class Pipeline implements AutoCloseable {
     private <T> T write(Precheck precheck, Body<T> body) {
         String runId = RUN_ID_TIME.format(clock.instant()) + "-" + String.format("%04x",
                 new SecureRandom().nextInt(1 << 16));
+        if (config.dryRun()) {
+            // A plan: read what is loaded, take no lock, migrate nothing, record nothing.
+            try (Connection c = connect()) {
+                precheck.run(c);
+                return body.run(new Session(c, "dry-run", List.of()));
+            } catch (SQLException e) {
+                throw translate(e, "planning the run");
+            }
+        }
         try (Connection c = connect(); RunLock ignored = RunLock.acquire(c, config.pgSchema())) {
             precheck.run(c);
             List<Migrations.Migration> applied = Migrations.migrate(c, config.pgSchema());

@@ -14,14 +14,20 @@ import java.util.Locale;
  * @param skipped    days left alone because they were already loaded
  * @param unfinished days not loaded because the source has not finished them yet (the next run picks them up)
  * @param millis     wall time
+ * @param dryRun     true if nothing was done: {@code planned} and {@code plan} say what would be
+ * @param planned    the days a real run would load (dry run only)
+ * @param plan       the source's plan for them: work, SQL, estimated bytes and cost (dry run only)
  */
 public record RunReport(String command, String runId, List<DayLoad> loaded, List<LocalDate> skipped,
-                        List<LocalDate> unfinished, long millis) {
+                        List<LocalDate> unfinished, long millis, boolean dryRun, List<LocalDate> planned,
+                        List<String> plan) {
 
     public RunReport {
         loaded = List.copyOf(loaded);
         skipped = List.copyOf(skipped);
         unfinished = List.copyOf(unfinished);
+        planned = List.copyOf(planned);
+        plan = List.copyOf(plan);
     }
 
     /**
@@ -42,10 +48,13 @@ public record RunReport(String command, String runId, List<DayLoad> loaded, List
         return loaded.stream().mapToLong(DayLoad::rows).sum();
     }
 
-    /** One line for stdout, e.g. {@code backfill: loaded 3 days (30000 rows) 2024-01-01..2024-01-03 in 2.1 s}. */
+    /** One line for stdout (then the plan's lines, for a dry run), e.g. {@code backfill: loaded 3 days (30000 rows) 2024-01-01..2024-01-03 in 2.1 s}. */
     public String summaryLine() {
         StringBuilder b = new StringBuilder(command).append(": ");
-        if (loaded.isEmpty()) {
+        if (dryRun) {
+            b.append("dry run, nothing changed: ").append(planned.isEmpty() ? "nothing to do"
+                    : "would load " + plural(planned.size(), "day") + " " + range(planned));
+        } else if (loaded.isEmpty()) {
             b.append("nothing to do");
         } else {
             b.append("loaded ").append(plural(loaded.size(), "day")).append(" (").append(rows()).append(" rows) ")
@@ -58,7 +67,9 @@ public record RunReport(String command, String runId, List<DayLoad> loaded, List
         if (!unfinished.isEmpty()) {
             b.append("; ").append(range(unfinished)).append(" not finished at the source yet, left for a later run");
         }
-        return b.append(String.format(Locale.ROOT, " in %.1f s", millis / 1000.0)).toString();
+        b.append(String.format(Locale.ROOT, " in %.1f s", millis / 1000.0));
+        plan.forEach(line -> b.append('\n').append(line));
+        return b.toString();
     }
 
     private static String plural(int n, String word) {

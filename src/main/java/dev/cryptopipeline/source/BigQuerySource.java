@@ -131,9 +131,9 @@ public final class BigQuerySource implements Source {
                 .setMaximumBytesBilled(GIB)
                 .setLabels(labels("completeness", "check"))
                 .build();
-        JobId id = JobId.newBuilder().setProject(settings.project()).setLocation(settings.location())
-                .setJob("crypto_pipeline_c_" + BASIC.format(yesterday) + "_"
-                        + DateTimeFormatter.ofPattern("HHmmss").withZone(ZoneOffset.UTC).format(now)).build();
+        // A cheap metadata query, asked afresh each time: a unique id, nothing to reattach to.
+        JobId id = jobId("crypto_pipeline_c_" + BASIC.format(yesterday) + "_" + java.util.UUID.randomUUID()
+                .toString().replace("-", ""));
         try {
             Job job = jobs.run(JobInfo.of(id, config), "completeness check");
             TableResult result = jobs.call("read completeness", () -> {

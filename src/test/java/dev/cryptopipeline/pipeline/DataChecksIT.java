@@ -53,7 +53,8 @@ class DataChecksIT {
         PipelineConfig config = new PipelineConfig(SourceKind.SYNTHETIC, lake.location(),
                 new PipelineConfig.DatabaseConfig(Optional.of(TestPostgres.jdbcUrl()), Optional.empty(),
                         Optional.empty()),
-                new Identifier(schema), dir, OptionalInt.empty(), rowsPerDay, PipelineConfig.GcpConfig.defaults());
+                new Identifier(schema), dir, OptionalInt.empty(), rowsPerDay, PipelineConfig.GcpConfig.defaults(),
+                false);
         return new Pipeline(config, new SyntheticSource(rowsPerDay, 400, Clock.systemUTC()), lake,
                 new JdbcDatabase(TestPostgres.jdbcUrl(), Optional.empty(), Optional.empty()), Clock.systemUTC(),
                 new RunContext("daily", "test", "test-host", 1));

@@ -1,0 +1,62 @@
+package dev.cryptopipeline.source;
+
+import com.google.cloud.NoCredentials;
+import com.google.cloud.ServiceOptions;
+import com.google.cloud.bigquery.BigQuery;
+import com.google.cloud.bigquery.BigQueryOptions;
+import dev.cryptopipeline.config.Identifier;
+import dev.cryptopipeline.lake.TestStorage;
+import java.io.StringWriter;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+
+/** Wires the real BigQuery client to {@link FakeBigQuery}, and the fake's extracts to a {@link TestStorage}. */
+public final class BigQueryExports {
+    public static final String PROJECT = "test-project";
+    public static final BigQueryJobs.Timing FAST = new BigQueryJobs.Timing(Duration.ofMillis(5),
+            Duration.ofMillis(40), 4, Duration.ofSeconds(30));
+
+    private BigQueryExports() {
+    }
+
+    public static BigQuery client(FakeBigQuery fake) {
+        return BigQueryOptions.newBuilder().setProjectId(PROJECT).setLocation("US").setHost(fake.endpoint())
+                .setCredentials(NoCredentials.getInstance()).setRetrySettings(ServiceOptions.getNoRetrySettings())
+                .build().getService();
+    }
+
+    public static BigQuerySource source(FakeBigQuery fake, Optional<Long> cap, Clock clock) {
+        BigQuery client = client(fake);
+        return new BigQuerySource(client, new BigQueryJobs(client, FAST), new BigQuerySource.Settings(PROJECT,
+                new Identifier("staging"), "US", cap, 3, 4), clock);
+    }
+
+    /**
+     * Makes the fake's extract jobs write the day's rows as BigQuery does: gzip CSV without header, timestamps as
+     * {@code YYYY-MM-DD HH:MM:SS UTC}, split into two files when there is more than one row.
+     */
+    public static void writeExtractsInto(FakeBigQuery fake, TestStorage gcs) {
+        fake.extractWriter = (uri, day, rows) -> {
+            String path = uri.substring("gs://".length());
+            String bucket = path.substring(0, path.indexOf('/'));
+            String name = path.substring(path.indexOf('/') + 1);
+            SyntheticSource.Generator gen = new SyntheticSource.Generator(day, (int) Math.max(rows, 1));
+            StringBuilder[] parts = {new StringBuilder(), new StringBuilder()};
+            for (int i = 0; i < rows; i++) {
+                StringWriter w = new StringWriter();
+                gen.next().write(new CopyCsv(w));
+                String row = w.toString();
+                // BigQuery writes TIMESTAMP as "2024-01-01 00:00:05 UTC".
+                row = row.substring(0, 10) + " " + row.substring(11, 19) + " UTC" + row.substring(20);
+                parts[i < rows / 2 ? 0 : 1].append(row);
+            }
+            for (int i = 0; i < parts.length; i++) {
+                if (parts[i].length() > 0 || (i == 0 && rows == 0)) {
+                    gcs.writeGzip(bucket, name.replace("*", String.format("%012d", i)), parts[i].toString());
+                }
+            }
+        };
+    }
+
+}

@@ -1,0 +1,268 @@
+package dev.cryptopipeline.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cryptopipeline.PipelineException;
+import dev.cryptopipeline.lake.GcsLake;
+import dev.cryptopipeline.lake.Lake;
+import dev.cryptopipeline.lake.LakeLayout;
+import dev.cryptopipeline.lake.Manifest;
+import dev.cryptopipeline.lake.TestStorage;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The BigQuery source, driven through the real client against a local fake of the BigQuery REST API. */
+class BigQuerySourceIT {
+    private static final Instant NOW = Instant.parse("2026-11-27T09:30:00Z");
+    private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
+    private static final LocalDate D1 = LocalDate.of(2026, 11, 20);
+    private static final List<LocalDate> DAYS = List.of(D1, D1.plusDays(1), D1.plusDays(2));
+
+    FakeBigQuery fake;
+    TestStorage gcs;
+    Lake lake;
+
+    @BeforeEach
+    void start() throws Exception {
+        fake = new FakeBigQuery();
+        gcs = new TestStorage();
+        lake = new GcsLake(gcs.storage, "gs://lake-bucket/prod", "US", 30);
+        BigQueryExports.writeExtractsInto(fake, gcs);
+        fake.sourceRows.put(D1, 120L);
+        fake.sourceRows.put(D1.plusDays(1), 80L);
+        fake.sourceRows.put(D1.plusDays(2), 1L);
+    }
+
+    @AfterEach
+    void stop() {
+        fake.close();
+    }
+
+    private BigQuerySource source() {
+        return BigQueryExports.source(fake, Optional.empty(), CLOCK);
+    }
+
+    private List<JsonNode> realQueries() {
+        return fake.jobInserts().stream().filter(b -> b.path("configuration").has("query"))
+                .filter(b -> !b.path("configuration").path("dryRun").asBoolean())
+                .filter(b -> b.path("configuration").path("query").has("destinationTable")).toList();
+    }
+
+    private List<JsonNode> extracts() {
+        return fake.jobInserts().stream().filter(b -> b.path("configuration").has("extract")).toList();
+    }
+
+    @Test
+    void a_range_costs_one_query_then_one_free_extract_per_day() throws Exception {
+        // when
+        List<Manifest> manifests = source().export(DAYS, "20261127T093000Z-abcd", OptionalInt.empty(), lake);
+        // then: one estimate, one query for the whole range, three extracts
+        List<JsonNode> queries = realQueries();
+        assertThat(queries).hasSize(1);
+        JsonNode q = queries.get(0).path("configuration");
+        assertThat(q.path("query").path("query").asText()).isEqualTo(TransferQuery.sql(OptionalInt.empty()));
+        assertThat(q.path("query").path("useLegacySql").asBoolean()).isFalse();
+        assertThat(q.path("query").path("maximumBytesBilled").asLong()).isEqualTo(3 * 5L * (1 << 30) + 10L * (1 << 30));
+        assertThat(q.path("query").path("timePartitioning").path("field").asText()).isEqualTo("block_timestamp");
+        assertThat(q.path("query").path("destinationTable").path("datasetId").asText()).isEqualTo("staging");
+        assertThat(q.path("labels").path("app").asText()).isEqualTo("crypto-pipeline");
+        assertThat(q.path("labels").path("run").asText()).isEqualTo("20261127t093000z-abcd");
+        assertThat(q.path("query").path("queryParameters").toString()).contains("\"first_day\"")
+                .contains("\"2026-11-20\"").contains("\"2026-11-22\"");
+        assertThat(fake.jobInserts()).anyMatch(b -> b.path("configuration").path("dryRun").asBoolean());
+        String queryJobId = queries.get(0).path("jobReference").path("jobId").asText();
+        assertThat(queryJobId).matches("crypto_pipeline_q_20261127_[0-9a-f]{10}_1");
+
+        List<JsonNode> extracts = extracts();
+        assertThat(extracts).hasSize(3);
+        for (JsonNode x : extracts) {
+            JsonNode e = x.path("configuration").path("extract");
+            assertThat(e.path("printHeader").asBoolean(true)).isFalse();
+            assertThat(e.path("compression").asText()).isEqualTo("GZIP");
+            assertThat(e.path("destinationFormat").asText()).isEqualTo("CSV");
+            assertThat(e.path("destinationUris").get(0).asText())
+                    .matches("gs://lake-bucket/prod/token_transfers/day=2026-11-2[0-2]/run=20261127-[0-9a-f]{10}-1/"
+                            + "part-\\*\\.csv\\.gz");
+            assertThat(x.path("jobReference").path("jobId").asText()).startsWith(queryJobId.replace("_q_", "_x_"));
+        }
+
+        // and the manifests carry BigQuery's row counts and the files it wrote
+        assertThat(manifests).extracting(Manifest::day).containsExactlyElementsOf(DAYS);
+        assertThat(manifests).extracting(Manifest::rows).containsExactly(120L, 80L, 1L);
+        assertThat(manifests.get(0).files()).hasSize(2);
+        assertThat(manifests.get(0).sourceJobs()).hasSize(2).first().isEqualTo(queryJobId);
+        Manifest onLake = LakeLayout.readManifest(lake, D1, manifests.get(0).runId());
+        assertThat(onLake.rows()).isEqualTo(120);
+        assertThat(LakeLayout.verifiedFiles(lake, onLake)).hasSize(2);
+        try (InputStream in = new GZIPInputStream(lake.open(LakeLayout.verifiedFiles(lake, onLake).get(0)))) {
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).startsWith("2026-11-20 00:00:00 UTC,");
+        }
+    }
+
+    @Test
+    void a_run_restarted_the_same_day_reuses_the_finished_export_without_new_jobs() {
+        // given
+        List<Manifest> first = source().export(DAYS, "run-1", OptionalInt.empty(), lake);
+        int inserts = realQueries().size() + extracts().size();
+        // when
+        List<Manifest> second = source().export(DAYS, "run-2", OptionalInt.empty(), lake);
+        // then
+        assertThat(realQueries().size() + extracts().size()).isEqualTo(inserts);
+        assertThat(second).isEqualTo(first);
+    }
+
+    @Test
+    void a_job_left_running_by_a_killed_run_is_reattached_not_paid_twice() throws Exception {
+        // given: a killed run had created the query job, still running; the fake learns its id from a first run
+        source().export(List.of(D1), "probe", OptionalInt.empty(), lake);
+        JsonNode queryInsert = realQueries().get(0);
+        String jobId = queryInsert.path("jobReference").path("jobId").asText();
+        fake.close();
+        fake = new FakeBigQuery();
+        BigQueryExports.writeExtractsInto(fake, gcs);
+        fake.sourceRows.put(D1, 120L);
+        fake.preexistingJob(BigQueryExports.PROJECT, jobId, queryInsert.path("configuration"), 3);
+        Lake sameLakeNewBucket = new GcsLake(gcs.storage, "gs://lake-bucket/prod", "US", 30);
+        // and the lake lost that export (so it cannot simply be reused)
+        TestStorage emptyGcs = new TestStorage();
+        BigQueryExports.writeExtractsInto(fake, emptyGcs);
+        Lake emptyLake = new GcsLake(emptyGcs.storage, "gs://lake-bucket/prod", "US", 30);
+        assertThat(sameLakeNewBucket.location()).isEqualTo(emptyLake.location());
+        // when: the run restarts the same day
+        List<Manifest> manifests = source().export(List.of(D1), "restarted", OptionalInt.empty(), emptyLake);
+        // then: inserting the same job id met a 409, and the tool waited for the existing job instead of paying again
+        long queryPosts = fake.requests.stream().filter(r -> r.method().equals("POST") && r.body().path("configuration")
+                .path("query").has("destinationTable")).count();
+        long polls = fake.requests.stream().filter(r -> r.method().equals("GET") && r.path().endsWith("/" + jobId))
+                .count();
+        assertThat(queryPosts).as("one insert, answered 409").isEqualTo(1);
+        assertThat(polls).as("fetched, then polled while RUNNING").isGreaterThanOrEqualTo(3);
+        assertThat(fake.jobs.keySet().stream().filter(id -> id.contains("_q_"))).containsExactly(jobId);
+        assertThat(manifests.get(0).rows()).isEqualTo(120);
+        assertThat(manifests.get(0).sourceJobs().get(0)).isEqualTo(jobId);
+    }
+
+    @Test
+    void http_500_and_429_on_insert_are_retried() {
+        // given
+        fake.insertFailures.add(500);
+        fake.insertFailures.add(429);
+        fake.insertFailures.add(503);
+        // when
+        List<Manifest> manifests = source().export(List.of(D1), "r", OptionalInt.empty(), lake);
+        // then
+        assertThat(manifests.get(0).rows()).isEqualTo(120);
+        assertThat(fake.insertFailures).isEmpty();
+        assertThat(realQueries()).hasSize(4);
+    }
+
+    @Test
+    void a_lost_answer_to_a_job_insert_reattaches_to_the_job_it_created() {
+        // given: the first insert creates the job, but its answer is a 500
+        fake.failAfterCreating = true;
+        fake.insertFailures.add(500);
+        // when
+        List<Manifest> manifests = source().export(List.of(D1), "r", OptionalInt.empty(), lake);
+        // then: the retry met a 409 and took the existing job; one query job exists
+        assertThat(manifests.get(0).rows()).isEqualTo(120);
+        assertThat(realQueries()).hasSize(2);
+        assertThat(fake.jobs.keySet().stream().filter(id -> id.contains("_q_"))).hasSize(1);
+    }
+
+    @Test
+    void an_outage_that_outlasts_the_retries_exits_75() {
+        for (int i = 0; i < 10; i++) {
+            fake.insertFailures.add(503);
+        }
+        assertThatThrownBy(() -> source().export(List.of(D1), "r", OptionalInt.empty(), lake))
+                .isInstanceOf(PipelineException.TryLater.class).hasMessageContaining("HTTP 503")
+                .hasMessageContaining("try again later");
+    }
+
+    @Test
+    void a_failed_job_ends_the_run_with_its_id_and_bigquery_message() {
+        fake.jobErrors.put("crypto_pipeline_q_", new String[] {"invalidQuery", "Unrecognized name: blok_number"});
+        assertThatThrownBy(() -> source().export(List.of(D1), "r", OptionalInt.empty(), lake))
+                .isInstanceOf(PipelineException.Failed.class)
+                .hasMessageMatching("BigQuery job crypto_pipeline_q_\\w+ \\(query 2026-11-20\\) failed: invalidQuery:"
+                        + " Unrecognized name: blok_number; the old data is intact");
+        assertThat(extracts()).isEmpty();
+    }
+
+    @Test
+    void a_job_ending_in_backend_error_is_redone_under_new_ids() {
+        fake.jobErrors.put("crypto_pipeline_q_", new String[] {"backendError", "Backend error"});
+        List<Manifest> manifests = source().export(List.of(D1), "r", OptionalInt.empty(), lake);
+        assertThat(manifests.get(0).runId()).endsWith("-2");
+        assertThat(manifests.get(0).sourceJobs().get(0)).endsWith("_2");
+    }
+
+    @Test
+    void a_query_limit_is_a_parameter_and_the_manifest_says_so() {
+        List<Manifest> manifests = source().export(List.of(D1), "r", OptionalInt.of(50), lake);
+        JsonNode q = realQueries().get(0).path("configuration").path("query");
+        assertThat(q.path("query").asText()).isEqualTo(TransferQuery.sql(OptionalInt.of(50)));
+        assertThat(q.path("queryParameters").toString()).contains("row_limit").contains("\"50\"");
+        assertThat(manifests.get(0).rows()).isEqualTo(50);
+        assertThat(manifests.get(0).queryLimit()).isEqualTo(50);
+    }
+
+    @Test
+    void an_estimate_over_the_cap_stops_before_spending() {
+        fake.dryRunBytes = 2_000_000_000L;
+        BigQuerySource capped = BigQueryExports.source(fake, Optional.of(1_000_000_000L), CLOCK);
+        assertThatThrownBy(() -> capped.export(List.of(D1), "r", OptionalInt.empty(), lake))
+                .isInstanceOf(PipelineException.BadInput.class)
+                .hasMessageContaining("would scan 2000000000 bytes, over the cap of 1000000000")
+                .hasMessageContaining("nothing was spent");
+        assertThat(realQueries()).isEmpty();
+    }
+
+    @Test
+    void the_plan_shows_the_estimate_the_cost_and_the_sql() {
+        List<String> plan = source().plan(DAYS, OptionalInt.empty());
+        assertThat(String.join("\n", plan)).contains("one query job for 2026-11-20..2026-11-22 (3 days)")
+                .contains("an estimated 987654321 bytes").contains("$").contains("3 free extract jobs")
+                .contains("FROM `bigquery-public-data.crypto_ethereum.token_transfers`");
+        assertThat(realQueries()).isEmpty();
+        assertThat(extracts()).isEmpty();
+    }
+
+    @Test
+    void setup_creates_the_staging_dataset_once() {
+        assertThat(source().prepare()).containsExactly("BigQuery dataset test-project:staging: created in US"
+                + " (tables expire after 3 days)");
+        JsonNode created = fake.datasets.get("staging");
+        assertThat(created.path("location").asText()).isEqualTo("US");
+        assertThat(created.path("defaultTableExpirationMs").asLong()).isEqualTo(3 * 86_400_000L);
+        assertThat(source().prepare()).containsExactly("BigQuery dataset test-project:staging: already exists (US)");
+    }
+
+    @Test
+    void a_day_is_finished_once_the_source_rewrote_its_partition() {
+        LocalDate yesterday = LocalDate.of(2026, 11, 26);
+        fake.lastModified = Instant.parse("2026-11-27T08:21:00Z");
+        assertThat(source().lastFinishedDay(NOW)).isEqualTo(yesterday);
+        fake.lastModified = Instant.parse("2026-11-27T00:05:00Z");
+        assertThat(source().lastFinishedDay(NOW)).isEqualTo(yesterday.minusDays(1));
+    }
+
+    @Test
+    void days_with_holes_are_exported_as_runs_of_consecutive_days() {
+        assertThat(BigQuerySource.segments(List.of(D1, D1.plusDays(1), D1.plusDays(5))))
+                .containsExactly(List.of(D1, D1.plusDays(1)), List.of(D1.plusDays(5)));
+    }
+}
