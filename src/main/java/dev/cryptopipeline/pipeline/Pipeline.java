@@ -100,7 +100,7 @@ public final class Pipeline implements AutoCloseable {
         long t0 = System.nanoTime();
         return write(c -> { }, s -> {
             Connection c = s.connection();
-            LocalDate finished = source.lastFinishedDay(clock.instant());
+            LocalDate finished = lastFinishedDay();
             SortedSet<LocalDate> loaded = loadedDays(c);
             List<LocalDate> toLoad = new ArrayList<>();
             List<LocalDate> skipped = new ArrayList<>();
@@ -136,7 +136,7 @@ public final class Pipeline implements AutoCloseable {
             }
         }, s -> {
             LocalDate last = loadedDays(s.connection()).last();
-            LocalDate finished = source.lastFinishedDay(clock.instant());
+            LocalDate finished = lastFinishedDay();
             List<LocalDate> toLoad = new ArrayList<>();
             List<LocalDate> unfinished = new ArrayList<>();
             for (LocalDate d = last.plusDays(1); !d.isAfter(yesterday()); d = d.plusDays(1)) {
@@ -156,7 +156,7 @@ public final class Pipeline implements AutoCloseable {
         prepareLake();
         long t0 = System.nanoTime();
         return write(c -> { }, s -> {
-            if (day.isAfter(source.lastFinishedDay(clock.instant()))) {
+            if (day.isAfter(lastFinishedDay())) {
                 log.info("{} is not finished at the source yet; nothing loaded", day);
                 return report("daily", s, List.of(), List.of(), List.of(day), t0);
             }
@@ -193,6 +193,14 @@ public final class Pipeline implements AutoCloseable {
         if (!config.dryRun()) {
             lake.prepare();
         }
+    }
+
+    /**
+     * The last day finished at the source. A dry run spends nothing, so it does not ask the source and assumes
+     * yesterday.
+     */
+    private LocalDate lastFinishedDay() {
+        return config.dryRun() ? yesterday() : source.lastFinishedDay(clock.instant());
     }
 
     /** The loaded days; none if the schema is not set up yet. */

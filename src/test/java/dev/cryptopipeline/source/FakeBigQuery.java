@@ -142,7 +142,7 @@ final class FakeBigQuery implements AutoCloseable {
     }
 
     private void insertJob(HttpExchange ex, String project, ObjectNode body) throws IOException {
-        ObjectNode configuration = (ObjectNode) body.path("configuration");
+        ObjectNode configuration = (ObjectNode) body.path("configuration").deepCopy();
         Integer failure = null;
         if (!configuration.path("dryRun").asBoolean(false)) {
             synchronized (insertFailures) {
