@@ -40,6 +40,10 @@ public record PipelineConfig(
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(queryLimit, "queryLimit");
         Objects.requireNonNull(gcp, "gcp");
+        if (source == SourceKind.BIGQUERY && !lake.isEmpty() && !lake.startsWith("gs://")) {
+            throw new PipelineException.BadInput("The BigQuery source exports into a gs:// lake, not " + lake
+                    + ": give --lake gs://bucket[/prefix] (or use --source synthetic with a local lake)");
+        }
         if (queryLimit.isPresent() && queryLimit.getAsInt() <= 0) {
             throw new PipelineException.BadInput("--query-limit must be a positive integer, not " + queryLimit.getAsInt());
         }
