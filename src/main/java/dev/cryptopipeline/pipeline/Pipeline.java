@@ -46,9 +46,29 @@ public final class Pipeline implements AutoCloseable {
     private final Clock clock;
     private final RunContext context;
     private final Ledger ledger;
+    private final Retry retry;
+
+    /**
+     * How a day's load is retried after a transient database failure.
+     *
+     * @param attempts   tries of one day's load, the first included
+     * @param firstDelay the first wait, doubled each time (with jitter) up to {@code maxDelay}
+     */
+    public record Retry(int attempts, java.time.Duration firstDelay, java.time.Duration maxDelay) {
+        /** 8 tries over about two minutes. */
+        public static Retry defaults() {
+            return new Retry(8, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(30));
+        }
+    }
 
     public Pipeline(PipelineConfig config, Source source, Lake lake, Database database, Clock clock,
                     RunContext context) {
+        this(config, source, lake, database, clock, context, Retry.defaults());
+    }
+
+    public Pipeline(PipelineConfig config, Source source, Lake lake, Database database, Clock clock,
+                    RunContext context, Retry retry) {
+        this.retry = retry;
         this.config = config;
         this.source = source;
         this.lake = lake;
@@ -209,23 +229,48 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private List<RunReport.DayLoad> loadDays(Session s, List<LocalDate> days) throws SQLException {
-        String runId = s.runId();
         List<RunReport.DayLoad> loads = new ArrayList<>();
-        PostgresSink sink = new PostgresSink(s.connection(), config.pgSchema());
         for (int i = 0; i < days.size(); i += DAYS_PER_EXPORT) {
             List<LocalDate> chunk = days.subList(i, Math.min(days.size(), i + DAYS_PER_EXPORT));
-            List<Manifest> exported = source.export(chunk, runId, config.queryLimit(), lake);
+            List<Manifest> exported = source.export(chunk, s.runId, config.queryLimit(), lake);
             for (Manifest e : exported) {
                 // Load what the lake holds, checked against the manifest the lake holds: the commit marker.
                 Manifest m = LakeLayout.readManifest(lake, e.day(), e.runId());
-                String runFolder = LakeLayout.runPrefix(m.day(), m.runId());
-                PostgresSink.LoadResult r = sink.load(lake, m, (tx, rows) -> ledger.markLoaded(tx,
-                        new Ledger.LoadedDay(m.day(), rows, m.source(), runFolder, m.sourceJobs(), m.queryLimit(),
-                                clock.instant(), runId)));
-                loads.add(new RunReport.DayLoad(r.day(), r.rows(), r.bytes(), r.millis(), r.replaced()));
+                loads.add(loadDay(s, m));
             }
         }
         return loads;
+    }
+
+    /**
+     * Loads one day, retrying a transient database failure (lost connection, server restart, serialization failure,
+     * lack of resources) on a new connection that takes the run lock again. The day's load is one transaction, so a
+     * retry starts from the old day, never from half of the new one.
+     */
+    private RunReport.DayLoad loadDay(Session s, Manifest m) throws SQLException {
+        String runFolder = LakeLayout.runPrefix(m.day(), m.runId());
+        long delay = retry.firstDelay().toMillis();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                if (s.connection == null) {
+                    s.reconnect();
+                }
+                PostgresSink.LoadResult r = new PostgresSink(s.connection, config.pgSchema()).load(lake, m,
+                        (tx, rows) -> ledger.markLoaded(tx, new Ledger.LoadedDay(m.day(), rows, m.source(),
+                                runFolder, m.sourceJobs(), m.queryLimit(), clock.instant(), s.runId)));
+                return new RunReport.DayLoad(r.day(), r.rows(), r.bytes(), r.millis(), r.replaced());
+            } catch (SQLException e) {
+                if (!transientFailure(e) || attempt >= retry.attempts()) {
+                    throw e;
+                }
+                long jittered = (long) (delay * java.util.concurrent.ThreadLocalRandom.current().nextDouble(0.5, 1.5));
+                log.warn("PostgreSQL failed while loading {} ({}: {}); the day is rolled back, retry {} of {} in {} ms",
+                        m.day(), e.getSQLState(), firstLine(e), attempt, retry.attempts() - 1, jittered);
+                s.dropConnection();
+                sleep(jittered);
+                delay = Math.min(retry.maxDelay().toMillis(), delay * 2);
+            }
+        }
     }
 
     /** A step that runs under the lock before anything is written; it may refuse the run. */
@@ -240,8 +285,58 @@ public final class Pipeline implements AutoCloseable {
         T run(Session session) throws SQLException;
     }
 
-    /** A locked run: its connection (holding the lock), its id, and the migrations it applied. */
-    private record Session(Connection connection, String runId, List<Migrations.Migration> migrated) {
+    /**
+     * A locked run: its connection (holding the run lock, replaced after a lost connection), its id, and the
+     * migrations it applied.
+     */
+    private final class Session implements AutoCloseable {
+        final String runId;
+        List<Migrations.Migration> migrated = List.of();
+        Connection connection;
+
+        Session(Connection connection, String runId) {
+            this.connection = connection;
+            this.runId = runId;
+        }
+
+        String runId() {
+            return runId;
+        }
+
+        Connection connection() {
+            return connection;
+        }
+
+        List<Migrations.Migration> migrated() {
+            return migrated;
+        }
+
+        /** Forgets a broken connection (its session, and so its lock, is gone or going). */
+        void dropConnection() {
+            if (connection == null) {
+                return;
+            }
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                log.debug("Closing the lost connection: {}", e.getMessage());
+            }
+            connection = null;
+        }
+
+        /** Opens a new connection and takes the run lock on it again. */
+        void reconnect() throws SQLException {
+            connection = database.connect(context.applicationName());
+            RunLock.acquire(connection, config.pgSchema());
+            log.info("Reconnected to PostgreSQL and took the run lock again");
+        }
+
+        @Override
+        public void close() throws SQLException {
+            if (connection != null) {
+                connection.close();
+            }
+        }
     }
 
     /** Runs {@code body} under the run lock, after migrations, recorded in the runs ledger. */
@@ -250,32 +345,34 @@ public final class Pipeline implements AutoCloseable {
                 new SecureRandom().nextInt(1 << 16));
         if (config.dryRun()) {
             // A plan: read what is loaded, take no lock, migrate nothing, record nothing.
-            try (Connection c = connect()) {
-                precheck.run(c);
-                return body.run(new Session(c, "dry-run", List.of()));
+            try (Session s = new Session(connect(), "dry-run")) {
+                precheck.run(s.connection);
+                return body.run(s);
             } catch (SQLException e) {
                 throw translate(e, "planning the run");
             }
         }
-        try (Connection c = connect(); RunLock ignored = RunLock.acquire(c, config.pgSchema())) {
-            precheck.run(c);
-            List<Migrations.Migration> applied = Migrations.migrate(c, config.pgSchema());
-            if (!applied.isEmpty()) {
+        try (Session s = new Session(connect(), runId)) {
+            RunLock.acquire(s.connection, config.pgSchema());
+            precheck.run(s.connection);
+            s.migrated = Migrations.migrate(s.connection, config.pgSchema());
+            if (!s.migrated.isEmpty()) {
                 log.info("Schema {}: applied migrations {}", config.pgSchema(),
-                        applied.stream().map(Migrations.Migration::version).toList());
+                        s.migrated.stream().map(Migrations.Migration::version).toList());
             }
-            ledger.startRun(c, new Ledger.Run(runId, context.command(), context.arguments(), context.host(),
-                    context.pid(), clock.instant(), null, "running", null));
+            ledger.startRun(s.connection, new Ledger.Run(runId, context.command(), context.arguments(),
+                    context.host(), context.pid(), clock.instant(), null, "running", null));
             try {
-                T result = body.run(new Session(c, runId, applied));
-                ledger.finishRun(c, runId, clock.instant(), "ok", null);
+                T result = body.run(s);
+                ledger.finishRun(s.connection, runId, clock.instant(), "ok", null);
                 return result;
             } catch (PipelineException e) {
-                recordFailure(c, runId, outcome(e), e.getMessage());
+                recordFailure(s.connection, runId, outcome(e), e.getMessage());
                 throw e;
             } catch (SQLException | RuntimeException e) {
-                RuntimeException t = e instanceof SQLException s ? translate(s, "loading") : (RuntimeException) e;
-                recordFailure(c, runId, t instanceof PipelineException p ? outcome(p) : "failed", t.getMessage());
+                RuntimeException t = e instanceof SQLException q ? translate(q, "loading") : (RuntimeException) e;
+                recordFailure(s.connection, runId, t instanceof PipelineException p ? outcome(p) : "failed",
+                        t.getMessage());
                 throw t;
             }
         } catch (SQLException e) {
@@ -284,6 +381,9 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private void recordFailure(Connection c, String runId, String outcome, String error) {
+        if (c == null) {
+            return;
+        }
         try {
             if (!c.getAutoCommit()) {
                 c.rollback();
@@ -323,11 +423,22 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
+    /**
+     * Transient database failures, worth a retry on a new connection: connection exceptions (08), operator
+     * intervention such as a restart or pg_terminate_backend (57P01-57P03), serialization failure and deadlock (40001,
+     * 40P01), lock timeout (55P03) and insufficient resources (53). Authentication (28), syntax or privilege (42) and
+     * data (22) errors are permanent.
+     */
+    static boolean transientFailure(SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        return state.startsWith("08") || state.startsWith("57P") || state.equals("40001") || state.equals("40P01")
+                || state.equals("55P03") || state.startsWith("53");
+    }
+
     /** Maps an SQL error to the exception family: transient ones to try-later, the rest to failed. */
     static PipelineException translate(SQLException e, String doing) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
-        if (state.startsWith("08") || state.equals("57P01") || state.equals("40001") || state.equals("55P03")
-                || state.startsWith("53")) {
+        if (transientFailure(e)) {
             return new PipelineException.TryLater("PostgreSQL failed while " + doing + " (" + state + ": "
                     + firstLine(e) + "); the old data is intact: run again later", e);
         }
@@ -359,6 +470,15 @@ public final class Pipeline implements AutoCloseable {
 
     private LocalDate yesterday() {
         return LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).minusDays(1);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PipelineException.TryLater("Interrupted while waiting to retry");
+        }
     }
 
     private static long millisSince(long t0) {

@@ -96,6 +96,7 @@ public final class PostgresSink {
         boolean auto = connection.getAutoCommit();
         connection.setAutoCommit(false);
         try (Statement st = connection.createStatement()) {
+            checkColumns(day);
             st.execute("CREATE TABLE " + schema.quoted() + "." + stage + " (LIKE " + parent
                     + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS)");
             LakeFiles input = new LakeFiles(lake, files);
@@ -175,6 +176,38 @@ public final class PostgresSink {
                     + "); the old data of the day was kept", e);
         }
         return e;
+    }
+
+    /** Refuses a target table altered by hand: its columns must be the ones this version loads, in any order. */
+    private void checkColumns(LocalDate day) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("""
+                SELECT a.attname, format_type(a.atttypid, a.atttypmod)
+                  FROM pg_attribute a
+                 WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped""")) {
+            ps.setString(1, schema.quoted() + ".token_transfers");
+            java.util.Map<String, String> actual = new java.util.TreeMap<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    actual.put(rs.getString(1), rs.getString(2));
+                }
+            }
+            java.util.Map<String, String> expected = new java.util.TreeMap<>();
+            for (TransferColumn c : TransferColumn.values()) {
+                // format_type spells timestamptz out; the other types read as the spec writes them.
+                expected.put(c.columnName(), c.pgType().replace("timestamptz", "timestamp with time zone"));
+            }
+            if (!actual.equals(expected)) {
+                java.util.Set<String> missing = new java.util.TreeSet<>(expected.keySet());
+                missing.removeAll(actual.keySet());
+                java.util.Set<String> extra = new java.util.TreeSet<>(actual.keySet());
+                extra.removeAll(expected.keySet());
+                throw new PipelineException.Failed("Day " + day + ": the table " + schema + ".token_transfers was"
+                        + " altered (" + (missing.isEmpty() ? "" : "missing " + missing + " ")
+                        + (extra.isEmpty() ? "" : "extra " + extra + " ")
+                        + (missing.isEmpty() && extra.isEmpty() ? "column types changed " : "")
+                        + "): restore its columns, or load into a new --pg-schema; nothing was changed");
+            }
+        }
     }
 
     private boolean isAttached(String partition) throws SQLException {
