@@ -78,6 +78,11 @@ final class Deferred {
             }
 
             @Override
+            public int removeUnfinished() {
+                return l.get().removeUnfinished();
+            }
+
+            @Override
             public String retention() {
                 return l.get().retention();
             }

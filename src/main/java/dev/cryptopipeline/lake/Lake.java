@@ -34,6 +34,16 @@ public interface Lake {
     /** Streams an object's bytes; the caller closes the stream. */
     InputStream open(String key) throws IOException;
 
+    /**
+     * Removes what writers killed mid-write left behind (never a finished object, never one still being written).
+     * Idempotent.
+     *
+     * @return how many leftovers were removed
+     */
+    default int removeUnfinished() {
+        return 0;
+    }
+
     /** How long objects are kept, for setup's report. */
     default String retention() {
         return "objects kept until deleted";

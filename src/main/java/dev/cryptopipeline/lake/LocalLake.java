@@ -63,7 +63,9 @@ public final class LocalLake implements Lake {
             throw new FileAlreadyExistsException(target.toString(), null, "lake objects are never rewritten");
         }
         createDirectories(target.getParent());
-        Path temp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
+        // The writer's pid is in the name, so a leftover of a killed writer can be told from a live one's.
+        Path temp = target.resolveSibling(TEMP_PREFIX + ProcessHandle.current().pid() + "-" + target.getFileName()
+                + "-" + UUID.randomUUID());
         OutputStream raw = Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         setMode(temp, FILE_MODE);
         return new FilterOutputStream(raw) {
@@ -94,6 +96,39 @@ public final class LocalLake implements Lake {
                 }
             }
         };
+    }
+
+    @Override
+    public int removeUnfinished() {
+        if (!Files.isDirectory(root)) {
+            return 0;
+        }
+        int removed = 0;
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                String name = p.getFileName().toString();
+                if (!name.startsWith(TEMP_PREFIX)) {
+                    continue;
+                }
+                String rest = name.substring(TEMP_PREFIX.length());
+                int dash = rest.indexOf('-');
+                long pid;
+                try {
+                    pid = Long.parseLong(rest.substring(0, Math.max(dash, 0)));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    continue;
+                }
+                Files.deleteIfExists(p);
+                removed++;
+            }
+        } catch (IOException e) {
+            // Leftovers are hidden from readers anyway; cleaning them is a courtesy.
+            return removed;
+        }
+        return removed;
     }
 
     @Override

@@ -360,6 +360,11 @@ public final class Pipeline implements AutoCloseable {
                 log.info("Schema {}: applied migrations {}", config.pgSchema(),
                         s.migrated.stream().map(Migrations.Migration::version).toList());
             }
+            int leftovers = lake.removeUnfinished();
+            if (leftovers > 0) {
+                log.info("Removed {} unfinished lake file(s) left by an interrupted run from {}", leftovers,
+                        lake.location());
+            }
             ledger.startRun(s.connection, new Ledger.Run(runId, context.command(), context.arguments(),
                     context.host(), context.pid(), clock.instant(), null, "running", null));
             try {

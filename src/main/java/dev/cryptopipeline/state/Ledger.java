@@ -21,6 +21,7 @@ import java.util.SortedSet;
  * one row per run ({@code runs}). All times are UTC instants; days are UTC days. Values are always bound.
  */
 public final class Ledger {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Ledger.class);
     private final Identifier schema;
 
     public Ledger(Identifier schema) {
@@ -111,7 +112,11 @@ public final class Ledger {
     public void startRun(Connection c, Run run) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + schema.quoted() + ".runs"
                 + " SET outcome = 'abandoned' WHERE outcome = 'running'")) {
-            ps.executeUpdate();
+            int abandoned = ps.executeUpdate();
+            if (abandoned > 0) {
+                log.info("Marked {} run(s) that ended without recording"
+                        + " an outcome (killed) as abandoned", abandoned);
+            }
         }
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + schema.quoted() + ".runs"
                 + " (run_id, command, arguments, host, pid, started_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
