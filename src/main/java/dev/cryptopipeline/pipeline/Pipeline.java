@@ -326,7 +326,7 @@ public final class Pipeline implements AutoCloseable {
 
         /** Opens a new connection and takes the run lock on it again. */
         void reconnect() throws SQLException {
-            connection = database.connect(context.applicationName());
+            connection = utc(database.connect(context.applicationName()));
             RunLock.acquire(connection, config.pgSchema());
             log.info("Reconnected to PostgreSQL and took the run lock again");
         }
@@ -409,9 +409,17 @@ public final class Pipeline implements AutoCloseable {
         };
     }
 
+    /** Sessions run in UTC, so every time in a message or a day boundary reads the same on any server. */
+    private static Connection utc(Connection c) throws SQLException {
+        try (java.sql.Statement st = c.createStatement()) {
+            st.execute("SET TIME ZONE 'UTC'");
+        }
+        return c;
+    }
+
     private Connection connect() {
         try {
-            return database.connect(context.applicationName());
+            return utc(database.connect(context.applicationName()));
         } catch (SQLException e) {
             String state = e.getSQLState() == null ? "" : e.getSQLState();
             if (state.startsWith("28") || state.equals("08004")) {
