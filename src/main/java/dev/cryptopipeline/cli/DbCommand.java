@@ -33,8 +33,11 @@ final class DbCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         try (EmbeddedDatabase db = EmbeddedDatabase.open(config.dataDir())) {
-            out.println("psql -h 127.0.0.1 -p " + db.port() + " -U postgres postgres");
-            out.println("JDBC URL: " + db.jdbcUrl() + "?user=postgres   (schema " + config.pgSchema() + ")");
+            String pgpass = config.dataDir().resolve(EmbeddedDatabase.PGPASS_FILE).toString();
+            out.println("PGPASSFILE=" + CronLine.quote(pgpass) + " psql -h 127.0.0.1 -p " + db.port()
+                    + " -U postgres postgres");
+            out.println("JDBC URL: " + db.jdbcUrl() + "?user=postgres   (schema " + config.pgSchema()
+                    + "; the password is the last field of " + pgpass + ")");
             out.println(seconds == null ? "Running; press Ctrl-C to stop." : "Running for " + seconds + " s.");
             out.flush();
             Thread.sleep(seconds == null ? Long.MAX_VALUE : seconds * 1000);

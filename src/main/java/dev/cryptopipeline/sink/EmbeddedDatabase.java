@@ -17,12 +17,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import dev.cryptopipeline.config.Secret;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The embedded PostgreSQL 15 whose data directory lives under the tool's data directory
- * ({@code <data-dir>/postgres}), so data persists between runs. It listens on 127.0.0.1 only.
+ * ({@code <data-dir>/postgres}), so data persists between runs. It listens on 127.0.0.1 only and requires a password
+ * (scram-sha-256), generated on first start and kept owner-readable in {@code <data-dir>/postgres.pgpass}, a file in
+ * {@code ~/.pgpass} format that psql reads through {@code PGPASSFILE}.
  *
  * <p>Started by the first run that needs it and stopped when that run ends. A run that finds the server already up
  * (another run, or {@code crypto-pipeline db}) connects to it and leaves it running; a server left behind by a killed
@@ -63,16 +66,21 @@ public final class EmbeddedDatabase implements Database {
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedDatabase.class);
     private static final String OWNER_FILE = "postgres.owner";
+    /** The pgpass-format file holding the generated password. */
+    public static final String PGPASS_FILE = "postgres.pgpass";
+    private static final String HBA_MARKER = "# crypto-pipeline: passwords required";
 
     private final Path dataDir;
     private final int port;
+    private final Secret password;
     private final EmbeddedPostgres started;
     private final Long adoptedPid;
     private boolean closed;
 
-    private EmbeddedDatabase(Path dataDir, int port, EmbeddedPostgres started, Long adoptedPid) {
+    private EmbeddedDatabase(Path dataDir, int port, EmbeddedPostgres started, Long adoptedPid, Secret password) {
         this.dataDir = dataDir;
         this.port = port;
+        this.password = password;
         this.started = started;
         this.adoptedPid = adoptedPid;
     }
@@ -88,6 +96,7 @@ public final class EmbeddedDatabase implements Database {
             createPrivateDirectory(dataDir);
             try (FileChannel ch = FileChannel.open(dataDir.resolve("postgres.lock"), StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE); FileLock ignored = ch.lock()) {
+                Secret password = password(dataDir);
                 Optional<long[]> running = runningServer(pgDir);
                 if (running.isPresent()) {
                     long pid = running.get()[0];
@@ -96,12 +105,12 @@ public final class EmbeddedDatabase implements Database {
                     if (owner.isPresent() && alive(owner.get())) {
                         log.info("Using the embedded PostgreSQL already running on 127.0.0.1:{} (started by pid {})",
                                 port, owner.get());
-                        return new EmbeddedDatabase(dataDir, port, null, null);
+                        return new EmbeddedDatabase(dataDir, port, null, null, password);
                     }
                     log.warn("Adopting the embedded PostgreSQL (pid {}, port {}) left running by a run that ended"
                             + " without stopping it; it will be stopped at the end of this run", pid, port);
                     writeOwner(dataDir);
-                    return new EmbeddedDatabase(dataDir, port, null, pid);
+                    return new EmbeddedDatabase(dataDir, port, null, pid, password);
                 }
                 long t0 = System.nanoTime();
                 boolean fresh = !Files.exists(pgDir.resolve("PG_VERSION"));
@@ -115,12 +124,14 @@ public final class EmbeddedDatabase implements Database {
                         .setServerConfig("max_connections", "50")
                         .setPGStartupWait(Duration.ofSeconds(60))
                         .setRegisterShutdownHook(true)
+                        .setConnectConfig("password", password.reveal())
                         .start();
                 writeOwner(dataDir);
+                requirePassword(pg, pgDir, password);
                 log.info("Started the embedded PostgreSQL ({}) on 127.0.0.1:{} in {} ms",
                         fresh ? "new data directory " + pgDir : pgDir, pg.getPort(),
                         (System.nanoTime() - t0) / 1_000_000);
-                return new EmbeddedDatabase(dataDir, pg.getPort(), pg, null);
+                return new EmbeddedDatabase(dataDir, pg.getPort(), pg, null, password);
             }
         } catch (IOException | RuntimeException e) {
             throw new PipelineException.Failed("Cannot start the embedded PostgreSQL in " + pgDir + " ("
@@ -143,6 +154,7 @@ public final class EmbeddedDatabase implements Database {
     public Connection connect(String applicationName) throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", "postgres");
+        p.setProperty("password", password.reveal());
         p.setProperty("ApplicationName", applicationName);
         p.setProperty("connectTimeout", "10");
         p.setProperty("tcpKeepAlive", "true");
@@ -175,6 +187,46 @@ public final class EmbeddedDatabase implements Database {
             }
         } catch (IOException e) {
             log.warn("Could not stop the embedded PostgreSQL cleanly: {}", e.getMessage());
+        }
+    }
+
+    /** The generated password, created (owner-readable only) on first use. */
+    private static Secret password(Path dataDir) throws IOException {
+        Path file = dataDir.resolve(PGPASS_FILE);
+        if (!Files.exists(file)) {
+            byte[] bytes = new byte[24];
+            new java.security.SecureRandom().nextBytes(bytes);
+            String generated = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+            Path temp = dataDir.resolve(PGPASS_FILE + ".tmp");
+            Files.deleteIfExists(temp);
+            Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(temp, "127.0.0.1:*:*:postgres:" + generated + "\n");
+            Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        String line = Files.readString(file).strip();
+        return new Secret(line.substring(line.lastIndexOf(':') + 1));
+    }
+
+    /**
+     * Makes the server require the password on every connection: sets it, and replaces initdb's trust rules. Done
+     * once per data directory (a marker in pg_hba.conf says so); a fresh directory is trusted only until then.
+     */
+    private static void requirePassword(EmbeddedPostgres pg, Path pgDir, Secret password) throws IOException {
+        Path hba = pgDir.resolve("pg_hba.conf");
+        if (Files.readString(hba).contains(HBA_MARKER)) {
+            return;
+        }
+        try (Connection c = pg.getPostgresDatabase().getConnection();
+             java.sql.Statement st = c.createStatement()) {
+            st.execute("SET password_encryption = 'scram-sha-256'");
+            st.execute("ALTER ROLE postgres PASSWORD '" + password.reveal().replace("'", "''") + "'");
+            Files.writeString(hba, HBA_MARKER + "\n"
+                    + "local all all scram-sha-256\n"
+                    + "host all all 127.0.0.1/32 scram-sha-256\n"
+                    + "host all all ::1/128 scram-sha-256\n");
+            st.execute("SELECT pg_reload_conf()");
+        } catch (SQLException e) {
+            throw new IOException("cannot set the embedded server's password: " + e.getMessage(), e);
         }
     }
 
