@@ -169,6 +169,24 @@ class BigQuerySourceIT {
         assertThat(realQueries()).hasSize(4);
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {400, 403, 404})
+    void client_errors_fail_at_once_without_retries(int code) {
+        fake.insertFailures.add(code);
+        assertThatThrownBy(() -> source().export(List.of(D1), "r", OptionalInt.empty(), lake))
+                .isInstanceOf(PipelineException.Failed.class).hasMessageContaining("HTTP " + code)
+                .hasMessageContaining("BigQuery refused to create query 2026-11-20 job crypto_pipeline_q_");
+        assertThat(realQueries()).hasSize(1);
+    }
+
+    @Test
+    void a_403_saying_rate_limit_exceeded_is_retried() {
+        fake.insertFailures.add(403);
+        fake.failureReasons.put(403, "rateLimitExceeded");
+        assertThat(source().export(List.of(D1), "r", OptionalInt.empty(), lake).get(0).rows()).isEqualTo(120);
+        assertThat(realQueries()).hasSize(2);
+    }
+
     @Test
     void a_lost_answer_to_a_job_insert_reattaches_to_the_job_it_created() {
         // given: the first insert creates the job, but its answer is a 500

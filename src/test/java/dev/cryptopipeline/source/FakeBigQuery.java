@@ -58,6 +58,8 @@ final class FakeBigQuery implements AutoCloseable {
     final Deque<Integer> insertFailures = new ArrayDeque<>();
     /** Job id prefix → [reason, message]: such jobs end with that error (each once). */
     final Map<String, String[]> jobErrors = new ConcurrentHashMap<>();
+    /** The error reason to answer an HTTP code of {@link #insertFailures} with, when not the usual one. */
+    final Map<Integer, String> failureReasons = new ConcurrentHashMap<>();
     /** Whether {@link #insertFailures} happen after the job was created (the answer is lost, not the job). */
     volatile boolean failAfterCreating;
     /** How many polls a new job stays RUNNING. */
@@ -150,8 +152,15 @@ final class FakeBigQuery implements AutoCloseable {
             }
         }
         if (failure != null && !failAfterCreating) {
-            error(ex, failure, failure == 429 ? "rateLimitExceeded" : "backendError",
-                    failure == 429 ? "Exceeded rate limits: too many api requests" : "Backend error, try again");
+            String reason = failureReasons.getOrDefault(failure, switch (failure) {
+                case 429 -> "rateLimitExceeded";
+                case 400 -> "invalid";
+                case 403 -> "accessDenied";
+                case 404 -> "notFound";
+                default -> "backendError";
+            });
+            error(ex, failure, reason, reason.equals("rateLimitExceeded") ? "Exceeded rate limits: too many api"
+                    + " requests" : "The fake says " + reason);
             return;
         }
         String jobId = body.path("jobReference").path("jobId").asText("job_" + System.nanoTime());
