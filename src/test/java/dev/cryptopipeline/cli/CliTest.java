@@ -121,6 +121,12 @@ class CliTest {
     }
 
     @Test
+    void a_config_file_that_cannot_be_read_is_refused(@TempDir Path dir) {
+        assertUsageError(cli("status", "--config", dir.toString()), "Cannot read the config file " + dir,
+                "properties file");
+    }
+
+    @Test
     void a_config_file_with_an_unknown_key_is_refused(@TempDir Path dir) throws Exception {
         Path config = Files.writeString(dir.resolve("c.properties"), "source=synthetic\nquery_limt=5\n");
         assertUsageError(cli("status", "--config", config.toString()), "Unknown key [query_limt]",

@@ -126,6 +126,26 @@ class DataChecksIT {
         }
     }
 
+    @Test
+    void other_finished_exports_of_the_day_in_the_lake_are_never_mixed_in() throws Exception {
+        // given: two finished exports of the day by earlier runs, one of them lying about its rows
+        Path lakeDir = dir.resolve("lake");
+        LocalLake lake = new LocalLake(lakeDir);
+        new SyntheticSource(300, 400, Clock.systemUTC()).export(List.of(DAY), "20000101T000000Z-aaaa",
+                OptionalInt.empty(), lake);
+        new SyntheticSource(500, 400, Clock.systemUTC()).export(List.of(DAY), "20000101T000000Z-bbbb",
+                OptionalInt.empty(), new ManifestTamperingLake(lake, lakeDir, (m, f) -> m.put("rows", 1)));
+        assertThat(dev.cryptopipeline.lake.LakeLayout.newestFinishedRun(lake, DAY)).contains("20000101T000000Z-bbbb");
+        // when
+        pipeline(lake, 1000).reload(DAY);
+        // then: the run loaded its own export, whole
+        try (Connection c = TestPostgres.superuser()) {
+            assertThat(count(c, schema, DAY)).isEqualTo(1000);
+            assertThat(queryLong(c, "SELECT count(*) FROM " + schema + ".loaded_days WHERE lake_run LIKE"
+                    + " '%run=2000%'")).isZero();
+        }
+    }
+
     /** Rewrites each manifest on its way into the lake (or drops it when {@code tamper} is null). */
     static final class ManifestTamperingLake implements Lake {
         private final Lake lake;
