@@ -50,6 +50,32 @@ class ConcurrencyIT {
     }
 
     @Test
+    void an_embedded_server_left_by_a_killed_run_is_adopted_and_stopped_by_the_next_run() throws Exception {
+        // given: a run on the embedded database, killed while it works; its server outlives it
+        String[] args = {"daily", "--date", DAY.toString(), "--source", "synthetic", "--data-dir", dir.toString(),
+                "--rows-per-day", "100000"};
+        ChildRun killed = ChildRun.start(args);
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (killed.count("Exported") == 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(5);
+        }
+        killed.kill();
+        Path pidFile = dir.resolve("postgres/postmaster.pid");
+        assertThat(pidFile).exists();
+        long postmaster = Long.parseLong(java.nio.file.Files.readAllLines(pidFile).get(0).trim());
+        assertThat(ProcessHandle.of(postmaster).map(ProcessHandle::isAlive)).contains(true);
+        // when
+        ChildRun next = ChildRun.start(args);
+        // then
+        assertThat(next.waitFor(120)).as(next.all()).isZero();
+        assertThat(next.err).anyMatch(l -> l.contains("Adopting the embedded PostgreSQL"));
+        ProcessHandle.of(postmaster).ifPresent(p -> p.onExit().orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
+                .join());
+        assertThat(ProcessHandle.of(postmaster).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        assertThat(next.out).anyMatch(l -> l.contains("loaded 1 day (100000 rows)"));
+    }
+
+    @Test
     void a_lock_left_by_a_killed_run_never_blocks_the_next_run() throws Exception {
         // given: a run that holds the lock and has recorded its start (it exports only after both), killed with SIGKILL
         String schema = TestPostgres.newSchema("deadlock");
