@@ -7,17 +7,12 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code backfill}: loads a range of days in bulk. */
 @Command(name = "backfill", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Load every finished UTC day from --start-date to --end-date, skipping days already loaded"
                 + " (unless --reload). Safe to run again; after a crash it finishes the rest.")
 final class BackfillCommand implements Callable<Integer> {
-    @ParentCommand TopCommand top;
-    @Spec CommandSpec spec;
     @Mixin CommonOptions common;
 
     @Option(names = "--start-date", required = true, paramLabel = "YYYY-MM-DD",
@@ -33,10 +28,9 @@ final class BackfillCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (Pipeline pipeline = Wiring.open(common, top.env, "backfill", spec.commandLine().getParseResult()
-                .originalArgs())) {
+        try (Pipeline pipeline = common.openPipeline()) {
             RunReport report = pipeline.backfill(startDate, endDate, reload);
-            spec.commandLine().getOut().println(report.summaryLine());
+            common.out().println(report.summaryLine());
             return report.exitCode().value();
         }
     }

@@ -1,6 +1,10 @@
 package dev.cryptopipeline.cli;
 
+import dev.cryptopipeline.config.PipelineConfig;
 import dev.cryptopipeline.config.SourceKind;
+import dev.cryptopipeline.pipeline.Pipeline;
+import java.io.PrintWriter;
+import java.util.Map;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -94,4 +98,24 @@ final class CommonOptions {
 
     @Option(names = {"-v", "--verbose"}, description = "Log debug detail and show stack traces of errors.")
     boolean verbose;
+
+    /** The environment the top command was given. */
+    Map<String, String> env() {
+        return ((TopCommand) spec.parent().userObject()).env;
+    }
+
+    /** Where results go. */
+    PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    /** The effective configuration of this command. */
+    PipelineConfig config() {
+        return Wiring.config(this, env());
+    }
+
+    /** Opens the pipeline for this command; the caller closes it. */
+    Pipeline openPipeline() {
+        return Wiring.open(this, env(), spec.name(), spec.commandLine().getParseResult().originalArgs());
+    }
 }

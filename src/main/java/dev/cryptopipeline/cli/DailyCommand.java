@@ -7,17 +7,12 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code daily}: the cron job. */
 @Command(name = "daily", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Load every finished UTC day after the last loaded one through yesterday (catching up missed"
                 + " days), or exactly --date. Run it from cron after 09:00 UTC.")
 final class DailyCommand implements Callable<Integer> {
-    @ParentCommand TopCommand top;
-    @Spec CommandSpec spec;
     @Mixin CommonOptions common;
 
     @Option(names = "--date", paramLabel = "YYYY-MM-DD", description = "Load exactly this UTC day, replacing it.")
@@ -25,10 +20,9 @@ final class DailyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (Pipeline pipeline = Wiring.open(common, top.env, "daily", spec.commandLine().getParseResult()
-                .originalArgs())) {
+        try (Pipeline pipeline = common.openPipeline()) {
             RunReport report = date == null ? pipeline.catchUp() : pipeline.reload(date);
-            spec.commandLine().getOut().println(report.summaryLine());
+            common.out().println(report.summaryLine());
             return report.exitCode().value();
         }
     }

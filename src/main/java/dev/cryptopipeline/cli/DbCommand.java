@@ -8,17 +8,12 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code db}: keeps the embedded PostgreSQL running so it can be queried with psql or any client. */
 @Command(name = "db", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Start the embedded PostgreSQL and keep it running until Ctrl-C (or --seconds), printing how to"
                 + " connect, so the loaded rows can be queried with psql or any client.")
 final class DbCommand implements Callable<Integer> {
-    @ParentCommand TopCommand top;
-    @Spec CommandSpec spec;
     @Mixin CommonOptions common;
 
     @Option(names = "--seconds", paramLabel = "N", description = "Stop after N seconds instead of waiting for Ctrl-C.")
@@ -26,12 +21,12 @@ final class DbCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        PipelineConfig config = Wiring.config(common, top.env);
+        PipelineConfig config = common.config();
         if (!config.database().embeddedServer()) {
             throw new PipelineException.BadInput("db runs the embedded PostgreSQL; with --jdbc-url, connect to that"
                     + " server directly");
         }
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = common.out();
         try (EmbeddedDatabase db = EmbeddedDatabase.open(config.dataDir())) {
             String pgpass = config.dataDir().resolve(EmbeddedDatabase.PGPASS_FILE).toString();
             out.println("PGPASSFILE=" + CronLine.quote(pgpass) + " psql -h 127.0.0.1 -p " + db.port()

@@ -13,9 +13,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code setup}: creates what the pipeline needs; with {@code --chain} also backfills and prints the cron line. */
 @Command(name = "setup", mixinStandardHelpOptions = true, sortOptions = false,
@@ -23,8 +20,6 @@ import picocli.CommandLine.Model.CommandSpec;
                 + " run again. With --chain, then backfill from --start-date and print the crontab line for daily"
                 + " as the last line of output.")
 final class SetupCommand implements Callable<Integer> {
-    @ParentCommand TopCommand top;
-    @Spec CommandSpec spec;
     @Mixin CommonOptions common;
 
     @Option(names = "--chain", description = "Then run backfill and print the crontab line for daily.")
@@ -46,15 +41,14 @@ final class SetupCommand implements Callable<Integer> {
         if (!chain && (startDate != null || endDate != null)) {
             throw new PipelineException.BadInput("--start-date and --end-date are used only with setup --chain");
         }
-        PrintWriter out = spec.commandLine().getOut();
-        try (Pipeline pipeline = Wiring.open(common, top.env, "setup", spec.commandLine().getParseResult()
-                .originalArgs())) {
+        PrintWriter out = common.out();
+        try (Pipeline pipeline = common.openPipeline()) {
             pipeline.setup().forEach(line -> out.println("setup: " + line));
             if (chain) {
                 RunReport report = pipeline.backfill(startDate, endDate, false);
                 out.println(report.summaryLine());
                 out.println("# Load each new day from cron: add the next line with 'crontab -e'.");
-                out.println(CronLine.of(launcher(), Wiring.config(common, top.env), common.config,
+                out.println(CronLine.of(launcher(), common.config(), common.config,
                         ZoneId.systemDefault(), Instant.now()));
             }
             return 0;
@@ -63,7 +57,7 @@ final class SetupCommand implements Callable<Integer> {
 
     /** The command cron should run: the bin script that started us, or this jar. */
     private List<String> launcher() {
-        String script = top.env.get("CRYPTO_PIPELINE_LAUNCHER");
+        String script = common.env().get("CRYPTO_PIPELINE_LAUNCHER");
         if (script != null && !script.isEmpty()) {
             return List.of(Path.of(script).toAbsolutePath().normalize().toString());
         }

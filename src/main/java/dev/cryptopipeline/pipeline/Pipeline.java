@@ -1,5 +1,6 @@
 package dev.cryptopipeline.pipeline;
 
+import dev.cryptopipeline.Backoff;
 import dev.cryptopipeline.PipelineException;
 import dev.cryptopipeline.config.PipelineConfig;
 import dev.cryptopipeline.lake.Lake;
@@ -249,7 +250,7 @@ public final class Pipeline implements AutoCloseable {
      */
     private RunReport.DayLoad loadDay(Session s, Manifest m) throws SQLException {
         String runFolder = LakeLayout.runPrefix(m.day(), m.runId());
-        long delay = retry.firstDelay().toMillis();
+        Backoff backoff = new Backoff(retry.firstDelay(), retry.maxDelay());
         for (int attempt = 1; ; attempt++) {
             try {
                 if (s.connection == null) {
@@ -263,12 +264,11 @@ public final class Pipeline implements AutoCloseable {
                 if (!transientFailure(e) || attempt >= retry.attempts()) {
                     throw e;
                 }
-                long jittered = (long) (delay * java.util.concurrent.ThreadLocalRandom.current().nextDouble(0.5, 1.5));
+                long wait = backoff.next();
                 log.warn("PostgreSQL failed while loading {} ({}: {}); the day is rolled back, retry {} of {} in {} ms",
-                        m.day(), e.getSQLState(), firstLine(e), attempt, retry.attempts() - 1, jittered);
+                        m.day(), e.getSQLState(), firstLine(e), attempt, retry.attempts() - 1, wait);
                 s.dropConnection();
-                sleep(jittered);
-                delay = Math.min(retry.maxDelay().toMillis(), delay * 2);
+                Backoff.sleep(wait);
             }
         }
     }
@@ -483,15 +483,6 @@ public final class Pipeline implements AutoCloseable {
 
     private LocalDate yesterday() {
         return LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC).minusDays(1);
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PipelineException.TryLater("Interrupted while waiting to retry");
-        }
     }
 
     private static long millisSince(long t0) {

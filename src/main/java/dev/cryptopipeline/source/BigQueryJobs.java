@@ -7,10 +7,10 @@ import com.google.cloud.bigquery.Job;
 import com.google.cloud.bigquery.JobId;
 import com.google.cloud.bigquery.JobInfo;
 import com.google.cloud.bigquery.JobStatus;
+import dev.cryptopipeline.Backoff;
 import dev.cryptopipeline.PipelineException;
 import java.time.Duration;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,14 +67,13 @@ public final class BigQueryJobs {
         JobId id = info.getJobId();
         Job job = call("create " + what + " job " + id.getJob(), () -> bigquery.create(info));
         long deadline = System.nanoTime() + timing.maxJobWait().toNanos();
-        long delay = timing.firstDelay().toMillis();
+        Backoff polls = new Backoff(timing.firstDelay(), timing.maxDelay());
         while (job.getStatus() == null || job.getStatus().getState() != JobStatus.State.DONE) {
             if (System.nanoTime() > deadline) {
                 throw new PipelineException.TryLater("BigQuery job " + id.getJob() + " (" + what + ") is still running"
                         + " after " + timing.maxJobWait() + "; a later run reattaches to it");
             }
-            sleep(delay);
-            delay = Math.min(timing.maxDelay().toMillis(), delay * 3 / 2 + 1);
+            Backoff.sleep(polls.next());
             Job current = call("poll job " + id.getJob(), () -> bigquery.getJob(id));
             if (current == null) {
                 throw new PipelineException.Failed("BigQuery job " + id.getJob() + " (" + what + ") disappeared");
@@ -95,7 +94,7 @@ public final class BigQueryJobs {
 
     /** Calls the API, retrying transient failures with jittered exponential backoff. */
     public <T> T call(String what, Supplier<T> call) {
-        long delay = timing.firstDelay().toMillis();
+        Backoff backoff = new Backoff(timing.firstDelay(), timing.maxDelay());
         for (int attempt = 1; ; attempt++) {
             try {
                 return call.get();
@@ -108,11 +107,10 @@ public final class BigQueryJobs {
                     throw new PipelineException.TryLater("BigQuery kept failing to " + what + " after " + attempt
                             + " tries (" + describe(e) + "); try again later", e);
                 }
-                long jittered = (long) (delay * ThreadLocalRandom.current().nextDouble(0.5, 1.5));
+                long wait = backoff.next();
                 log.warn("BigQuery could not {} ({}); retry {} of {} in {} ms", what, describe(e), attempt,
-                        timing.maxAttempts() - 1, jittered);
-                sleep(jittered);
-                delay = Math.min(timing.maxDelay().toMillis(), delay * 2);
+                        timing.maxAttempts() - 1, wait);
+                Backoff.sleep(wait);
             }
         }
     }
@@ -127,12 +125,4 @@ public final class BigQueryJobs {
         return "HTTP " + e.getCode() + (e.getReason() == null ? "" : " " + e.getReason()) + ": " + m;
     }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PipelineException.TryLater("Interrupted while waiting for BigQuery");
-        }
-    }
 }

@@ -6,16 +6,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.cryptopipeline.PipelineException;
+import dev.cryptopipeline.TestPipelines;
 import dev.cryptopipeline.TestPostgres;
-import dev.cryptopipeline.config.Identifier;
-import dev.cryptopipeline.config.PipelineConfig;
-import dev.cryptopipeline.config.SourceKind;
 import dev.cryptopipeline.lake.Lake;
 import dev.cryptopipeline.lake.LakeLayout;
 import dev.cryptopipeline.lake.LocalLake;
 import dev.cryptopipeline.lake.Manifest;
 import dev.cryptopipeline.lake.TransferColumn;
-import dev.cryptopipeline.sink.JdbcDatabase;
 import dev.cryptopipeline.source.Source;
 import dev.cryptopipeline.source.SyntheticSource;
 import java.io.ByteArrayOutputStream;
@@ -30,7 +27,6 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.function.UnaryOperator;
 import java.util.zip.GZIPOutputStream;
@@ -55,13 +51,7 @@ class BadLakeFilesIT {
     }
 
     private Pipeline pipeline(Source source) {
-        PipelineConfig config = new PipelineConfig(SourceKind.SYNTHETIC, dir.resolve("lake").toString(),
-                new PipelineConfig.DatabaseConfig(Optional.of(TestPostgres.jdbcUrl()), Optional.empty(),
-                        Optional.empty()),
-                new Identifier(schema), dir, OptionalInt.empty(), 12, PipelineConfig.GcpConfig.defaults(), false);
-        return new Pipeline(config, source, new LocalLake(dir.resolve("lake")),
-                new JdbcDatabase(TestPostgres.jdbcUrl(), Optional.empty(), Optional.empty()), Clock.systemUTC(),
-                new RunContext("daily", "test", "test-host", 1));
+        return TestPipelines.synthetic(source, new LocalLake(dir.resolve("lake")), schema, dir, 12);
     }
 
     /** A source that writes one given file (already compressed or not) and a manifest claiming {@code rows}. */

@@ -10,13 +10,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cryptopipeline.PipelineException;
+import dev.cryptopipeline.TestPipelines;
 import dev.cryptopipeline.TestPostgres;
-import dev.cryptopipeline.config.Identifier;
-import dev.cryptopipeline.config.PipelineConfig;
-import dev.cryptopipeline.config.SourceKind;
 import dev.cryptopipeline.lake.Lake;
 import dev.cryptopipeline.lake.LocalLake;
-import dev.cryptopipeline.sink.JdbcDatabase;
 import dev.cryptopipeline.source.SyntheticSource;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -28,7 +25,6 @@ import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.function.BiConsumer;
 import org.junit.jupiter.api.BeforeEach;
@@ -50,14 +46,8 @@ class DataChecksIT {
     }
 
     private Pipeline pipeline(Lake lake, int rowsPerDay) {
-        PipelineConfig config = new PipelineConfig(SourceKind.SYNTHETIC, lake.location(),
-                new PipelineConfig.DatabaseConfig(Optional.of(TestPostgres.jdbcUrl()), Optional.empty(),
-                        Optional.empty()),
-                new Identifier(schema), dir, OptionalInt.empty(), rowsPerDay, PipelineConfig.GcpConfig.defaults(),
-                false);
-        return new Pipeline(config, new SyntheticSource(rowsPerDay, 400, Clock.systemUTC()), lake,
-                new JdbcDatabase(TestPostgres.jdbcUrl(), Optional.empty(), Optional.empty()), Clock.systemUTC(),
-                new RunContext("daily", "test", "test-host", 1));
+        return TestPipelines.synthetic(new SyntheticSource(rowsPerDay, 400, Clock.systemUTC()), lake, schema, dir,
+                rowsPerDay);
     }
 
     /** Loads the day honestly, then again through a lake that tampers with the new export. */

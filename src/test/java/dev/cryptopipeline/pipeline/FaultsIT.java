@@ -6,12 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cryptopipeline.PipelineException;
+import dev.cryptopipeline.TestPipelines;
 import dev.cryptopipeline.TestPostgres;
-import dev.cryptopipeline.config.Identifier;
-import dev.cryptopipeline.config.PipelineConfig;
 import dev.cryptopipeline.config.SourceKind;
 import dev.cryptopipeline.lake.LocalLake;
-import dev.cryptopipeline.sink.JdbcDatabase;
 import dev.cryptopipeline.source.SyntheticSource;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Path;
@@ -23,8 +21,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -47,13 +43,8 @@ class FaultsIT {
     }
 
     private Pipeline pipeline(String url, int rowsPerDay) {
-        PipelineConfig config = new PipelineConfig(SourceKind.SYNTHETIC, dir.resolve("lake").toString(),
-                new PipelineConfig.DatabaseConfig(Optional.of(url), Optional.empty(), Optional.empty()),
-                new Identifier(schema), dir, OptionalInt.empty(), rowsPerDay, PipelineConfig.GcpConfig.defaults(),
-                false);
-        return new Pipeline(config, new SyntheticSource(rowsPerDay, 100_000, Clock.systemUTC()),
-                new LocalLake(dir.resolve("lake")), new JdbcDatabase(url, Optional.empty(), Optional.empty()),
-                Clock.systemUTC(), new RunContext("backfill", "test", "test-host", 7), FAST);
+        return TestPipelines.pipeline(SourceKind.SYNTHETIC, new SyntheticSource(rowsPerDay, 100_000,
+                Clock.systemUTC()), new LocalLake(dir.resolve("lake")), url, schema, dir, rowsPerDay, false, FAST);
     }
 
     /** Terminates the first backend of the run caught running COPY; returns how many it terminated. */
@@ -63,7 +54,7 @@ class FaultsIT {
             try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
                 while (System.nanoTime() < deadline) {
                     try (ResultSet rs = st.executeQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                            + " WHERE application_name LIKE 'crypto-pipeline backfill%' AND query LIKE 'COPY%'"
+                            + " WHERE application_name LIKE 'crypto-pipeline test%' AND query LIKE 'COPY%'"
                             + " AND state = 'active'")) {
                         if (rs.next()) {
                             return 1;

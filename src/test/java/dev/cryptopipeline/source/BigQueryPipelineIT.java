@@ -5,16 +5,13 @@ import static dev.cryptopipeline.TestPostgres.queryLong;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cryptopipeline.CliRun;
+import dev.cryptopipeline.TestPipelines;
 import dev.cryptopipeline.TestPostgres;
-import dev.cryptopipeline.config.Identifier;
-import dev.cryptopipeline.config.PipelineConfig;
 import dev.cryptopipeline.config.SourceKind;
 import dev.cryptopipeline.lake.GcsLake;
 import dev.cryptopipeline.lake.TestStorage;
 import dev.cryptopipeline.pipeline.Pipeline;
-import dev.cryptopipeline.pipeline.RunContext;
 import dev.cryptopipeline.pipeline.RunReport;
-import dev.cryptopipeline.sink.JdbcDatabase;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Clock;
@@ -24,7 +21,6 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -56,14 +52,9 @@ class BigQueryPipelineIT {
 
     private Pipeline pipeline(String command, boolean dryRun) {
         GcsLake lake = new GcsLake(gcs.storage, "gs://crypto-lake/eth", "US", 14);
-        PipelineConfig config = new PipelineConfig(SourceKind.BIGQUERY, lake.location(),
-                new PipelineConfig.DatabaseConfig(Optional.of(TestPostgres.jdbcUrl()), Optional.empty(),
-                        Optional.empty()),
-                new Identifier(schema), dataDir, OptionalInt.empty(), 10000, PipelineConfig.GcpConfig.defaults(),
-                dryRun);
-        return new Pipeline(config, BigQueryExports.source(fake, Optional.empty(), Clock.systemUTC()), lake,
-                new JdbcDatabase(TestPostgres.jdbcUrl(), Optional.empty(), Optional.empty()), Clock.systemUTC(),
-                new RunContext(command, "test", "test-host", 1));
+        return TestPipelines.pipeline(SourceKind.BIGQUERY, BigQueryExports.source(fake, Optional.empty(),
+                Clock.systemUTC()), lake, TestPostgres.jdbcUrl(), schema, dataDir, 10000, dryRun,
+                Pipeline.Retry.defaults());
     }
 
     @Test
