@@ -127,6 +127,42 @@ class FaultsIT {
     }
 
     @Test
+    void a_server_stopped_and_restarted_mid_run_is_waited_for_and_the_run_completes() throws Exception {
+        // given: a server of its own on a fixed port
+        Path data = dir.resolve("pg");
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        EmbeddedPostgres server = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false)
+                .setPort(port).start();
+        String url = "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres";
+        // when: during a COPY the server stops, and comes back a second later
+        CompletableFuture<EmbeddedPostgres> restarted = terminateCopyOnce(url).thenApply(n -> {
+            try {
+                server.close();
+                Thread.sleep(1000);
+                return EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).setPort(port)
+                        .start();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Pipeline patient = TestPipelines.pipeline(SourceKind.SYNTHETIC, new SyntheticSource(60_000, 100_000,
+                Clock.systemUTC()), new LocalLake(dir.resolve("lake")), url, schema, dir, 60_000, false,
+                new Pipeline.Retry(8, Duration.ofMillis(200), Duration.ofSeconds(2)));
+        RunReport report = patient.backfill(YESTERDAY.minusDays(2), YESTERDAY, false);
+        // then
+        try (EmbeddedPostgres again = restarted.get(60, TimeUnit.SECONDS);
+             Connection c = DriverManager.getConnection(url)) {
+            assertThat(report.loaded()).hasSize(3);
+            for (int i = 0; i < 3; i++) {
+                assertThat(count(c, schema, YESTERDAY.minusDays(i))).isEqualTo(60_000);
+            }
+        }
+    }
+
+    @Test
     void a_table_altered_by_hand_fails_at_once_with_a_clear_message() throws Exception {
         // given
         pipeline(TestPostgres.jdbcUrl(), 500).reload(YESTERDAY);
