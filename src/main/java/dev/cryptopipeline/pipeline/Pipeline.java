@@ -16,6 +16,7 @@ import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -55,10 +56,10 @@ public final class Pipeline implements AutoCloseable {
      * @param attempts   tries of one day's load, the first included
      * @param firstDelay the first wait, doubled each time (with jitter) up to {@code maxDelay}
      */
-    public record Retry(int attempts, java.time.Duration firstDelay, java.time.Duration maxDelay) {
-        /** 8 tries over about two minutes. */
+    public record Retry(int attempts, Duration firstDelay, Duration maxDelay) {
+        /** 8 tries, waiting about a minute and a half in all. */
         public static Retry defaults() {
-            return new Retry(8, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(30));
+            return new Retry(8, Duration.ofSeconds(1), Duration.ofSeconds(30));
         }
     }
 
