@@ -28,12 +28,19 @@ public final class ChildRun {
 
     /** Starts {@code java -jar crypto-pipeline.jar args} with extra environment, under a shell prefix if given. */
     public static ChildRun start(Map<String, String> env, List<String> shellPrefix, String... args) throws IOException {
+        return start(env, shellPrefix, List.of(), args);
+    }
+
+    /** The same, with options for the child's JVM (e.g. a heap limit). */
+    public static ChildRun start(Map<String, String> env, List<String> shellPrefix, List<String> jvmOptions,
+                                 String... args) throws IOException {
         if (!Files.exists(JAR)) {
             throw new IllegalStateException(JAR + " is missing: integration tests run after 'package'");
         }
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(shellPrefix);
         cmd.add(java);
+        cmd.addAll(jvmOptions);
         cmd.add("-jar");
         cmd.add(JAR.toAbsolutePath().toString());
         cmd.addAll(List.of(args));
