@@ -9,10 +9,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.LocalDate;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
@@ -58,15 +56,6 @@ public final class LakeLayout {
         }
     }
 
-    /** Serializes a manifest (for sources that write it through their own client). */
-    public static byte[] manifestBytes(Manifest manifest) {
-        try {
-            return JSON.writeValueAsBytes(manifest);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot serialize a manifest", e);
-        }
-    }
-
     /**
      * Reads the manifest of one run of a day.
      *
@@ -91,14 +80,9 @@ public final class LakeLayout {
     }
 
     /**
-     * The newest finished run of a day: the run folder with a manifest whose id sorts last. Run ids start with a UTC
-     * timestamp, so "newest" is deterministic.
+     * The ids of the runs of a day that have a manifest (finished exports), ascending: run ids start with a UTC
+     * timestamp or date, so the last is the newest.
      */
-    public static Optional<String> newestFinishedRun(Lake lake, LocalDate day) throws IOException {
-        return finishedRuns(lake, day).stream().max(Comparator.naturalOrder());
-    }
-
-    /** The ids of the runs of a day that have a manifest, ascending. */
     public static List<String> finishedRuns(Lake lake, LocalDate day) throws IOException {
         String prefix = dayPrefix(day);
         return lake.list(prefix).stream()
