@@ -48,7 +48,7 @@ final class SetupCommand implements Callable<Integer> {
                 RunReport report = pipeline.backfill(startDate, endDate, false);
                 out.println(report.summaryLine());
                 out.println("# Load each new day from cron: add the next line with 'crontab -e'.");
-                out.println(CronLine.of(launcher(), common.config(), common.config,
+                out.println(CronLine.of(launcher(), pipeline.config(), common.config,
                         ZoneId.systemDefault(), Instant.now()));
             }
             return 0;

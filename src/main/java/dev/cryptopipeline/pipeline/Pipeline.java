@@ -80,6 +80,11 @@ public final class Pipeline implements AutoCloseable {
         this.ledger = new Ledger(config.pgSchema());
     }
 
+    /** The effective configuration this pipeline runs with. */
+    public PipelineConfig config() {
+        return config;
+    }
+
     /**
      * Creates, if absent, the lake, what the source needs, and the PostgreSQL schema (migrations). Idempotent.
      *

@@ -13,19 +13,14 @@ import java.time.temporal.ChronoUnit;
 /**
  * One writer at a time per target schema: a session-level PostgreSQL advisory lock held on the run's connection for
  * the whole run. It dies with its session, so a killed run never blocks the next one. The holder is found through
- * {@code pg_stat_activity}, whose {@code application_name} names the command, pid and host of the run.
+ * {@code pg_stat_activity}, whose {@code application_name} names the command, pid and host of the run. The lock is
+ * released by closing the connection that took it: a run holds it exactly as long as its session lives.
  */
-public final class RunLock implements AutoCloseable {
+public final class RunLock {
     /** The first key of every crypto-pipeline lock: "cryp" in ASCII. */
     static final int LOCK_CLASS = 0x63727970;
 
-    private final Connection connection;
-    private final int key;
-    private boolean held = true;
-
-    private RunLock(Connection connection, int key) {
-        this.connection = connection;
-        this.key = key;
+    private RunLock() {
     }
 
     /** The second key for a schema: its name's hash, non-negative so it reads the same in {@code pg_locks}. */
@@ -34,11 +29,11 @@ public final class RunLock implements AutoCloseable {
     }
 
     /**
-     * Takes the lock without waiting.
+     * Takes the lock on {@code connection}'s session without waiting; it lasts until that connection closes.
      *
      * @throws PipelineException.TryLater naming the holder if another session holds it
      */
-    public static RunLock acquire(Connection connection, Identifier schema) throws SQLException {
+    public static void acquire(Connection connection, Identifier schema) throws SQLException {
         int key = keyOf(schema);
         try (PreparedStatement ps = connection.prepareStatement("SELECT pg_try_advisory_lock(?, ?)")) {
             ps.setInt(1, LOCK_CLASS);
@@ -46,7 +41,7 @@ public final class RunLock implements AutoCloseable {
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 if (rs.getBoolean(1)) {
-                    return new RunLock(connection, key);
+                    return;
                 }
             }
         }
@@ -79,17 +74,4 @@ public final class RunLock implements AutoCloseable {
         }
     }
 
-    /** Releases the lock (closing the connection releases it too). Idempotent. */
-    @Override
-    public void close() throws SQLException {
-        if (!held || connection.isClosed()) {
-            return;
-        }
-        held = false;
-        try (PreparedStatement ps = connection.prepareStatement("SELECT pg_advisory_unlock(?, ?)")) {
-            ps.setInt(1, LOCK_CLASS);
-            ps.setInt(2, key);
-            ps.execute();
-        }
-    }
 }
