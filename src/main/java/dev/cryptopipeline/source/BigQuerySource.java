@@ -123,8 +123,7 @@ public final class BigQuerySource implements Source {
     public LocalDate lastFinishedDay(Instant now) {
         LocalDate yesterday = LocalDate.ofInstant(now, ZoneOffset.UTC).minusDays(1);
         LocalDate byTime = yesterday.minusDays(1);
-        String sql = "SELECT partition_id, last_modified_time FROM `" + TransferQuery.DATASET
-                + ".INFORMATION_SCHEMA.PARTITIONS` WHERE table_name = 'token_transfers' AND partition_id = @partition";
+        String sql = TransferQuery.completenessSql();
         QueryJobConfiguration config = QueryJobConfiguration.newBuilder(sql)
                 .addNamedParameter("partition", QueryParameterValue.string(BASIC.format(yesterday)))
                 .setUseLegacySql(false)

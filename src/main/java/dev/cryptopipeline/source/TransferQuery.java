@@ -17,6 +17,17 @@ public final class TransferQuery {
     private TransferQuery() {
     }
 
+    /**
+     * The completeness check: the last modification of one day partition of {@code token_transfers}, from the
+     * dataset's {@code INFORMATION_SCHEMA.PARTITIONS} view. Parameter {@code @partition} (STRING, {@code YYYYMMDD}).
+     * Columns {@code partition_id} (STRING) and {@code last_modified_time} (TIMESTAMP); no row if the partition does
+     * not exist.
+     */
+    public static String completenessSql() {
+        return "SELECT partition_id, last_modified_time FROM `" + DATASET
+                + ".INFORMATION_SCHEMA.PARTITIONS` WHERE table_name = 'token_transfers' AND partition_id = @partition";
+    }
+
     /** The query for {@code [@first_day, @last_day]}, with a per-day row limit when {@code queryLimit} is present. */
     public static String sql(OptionalInt queryLimit) {
         String select = Arrays.stream(TransferColumn.values())
