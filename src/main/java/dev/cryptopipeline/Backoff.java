@@ -24,16 +24,16 @@ public final class Backoff {
     }
 
     /**
-     * Sleeps; an interrupt ends the run as "try again later".
+     * Sleeps; an interrupt ends the run.
      *
-     * @throws PipelineException.TryLater if interrupted
+     * @throws PipelineException.Interrupted if interrupted
      */
     public static void sleep(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new PipelineException.TryLater("Interrupted while waiting to retry; run again later");
+            throw new PipelineException.Interrupted("Interrupted while waiting to retry");
         }
     }
 }

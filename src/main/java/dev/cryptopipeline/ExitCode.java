@@ -11,7 +11,11 @@ public enum ExitCode {
     /** A data check failed (row count, manifest, constraint); the old data of that day was kept. */
     DATA_CHECK(3),
     /** Another run holds the lock, or a transient outage outlasted the retries: try again later. */
-    TRY_LATER(75);
+    TRY_LATER(75),
+    /** Stopped by SIGINT (Ctrl-C): the day in flight was rolled back; run again to finish. */
+    INTERRUPTED(130),
+    /** Stopped by SIGTERM (a service manager stopping it): the day in flight was rolled back; run again to finish. */
+    TERMINATED(143);
 
     private final int value;
 

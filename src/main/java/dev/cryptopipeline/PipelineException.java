@@ -6,7 +6,7 @@ package dev.cryptopipeline;
  */
 public abstract sealed class PipelineException extends RuntimeException
         permits PipelineException.BadInput, PipelineException.Failed, PipelineException.DataCheck,
-                PipelineException.TryLater {
+                PipelineException.TryLater, PipelineException.Interrupted {
 
     private PipelineException(String message, Throwable cause) {
         super(message, cause);
@@ -76,6 +76,29 @@ public abstract sealed class PipelineException extends RuntimeException
         @Override
         public ExitCode exitCode() {
             return ExitCode.TRY_LATER;
+        }
+    }
+
+    /**
+     * The run was stopped by a signal (SIGINT or SIGTERM) or an interrupt: the day in flight was rolled back, the
+     * days already loaded stay. The CLI exits 130 (SIGINT) or 143 (SIGTERM).
+     */
+    public static final class Interrupted extends PipelineException {
+        private final boolean terminated;
+
+        public Interrupted(String message) {
+            this(message, false);
+        }
+
+        /** @param terminated true for SIGTERM (exit 143), false for SIGINT or an interrupt (exit 130) */
+        public Interrupted(String message, boolean terminated) {
+            super(message, null);
+            this.terminated = terminated;
+        }
+
+        @Override
+        public ExitCode exitCode() {
+            return terminated ? ExitCode.TERMINATED : ExitCode.INTERRUPTED;
         }
     }
 }

@@ -1,7 +1,5 @@
 package dev.cryptopipeline.cli;
 
-import dev.cryptopipeline.config.PipelineConfig;
-import dev.cryptopipeline.config.SourceKind;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -10,10 +8,13 @@ import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * The crontab line for {@code daily}. Cron runs in the machine's time zone, so the line is placed at the local time
  * that is at or after 09:30 UTC all year round (DST included): the source finishes day D by about 08:30 UTC on D+1.
+ * The line names the saved configuration (so cron, with no environment, runs with setup's settings), never builds
+ * the jar, and appends to a log in the data directory, which setup has created.
  */
 final class CronLine {
     /** The earliest UTC time the daily run should start. */
@@ -23,49 +24,37 @@ final class CronLine {
     }
 
     /**
-     * @param launcher the command that runs the tool (the bin script, or {@code java -jar <jar>})
-     * @param config   the effective configuration, whose non-default settings the line repeats
-     * @param zone     the machine's time zone
+     * @param launcher   the command that runs the tool (the bin script, or {@code java -jar <jar>})
+     * @param configFile the saved configuration
+     * @param dataDir    where the log goes
+     * @param queryLimit a trial's per-day limit, repeated on the line (it is not saved)
+     * @param zone       the machine's time zone
      */
-    static String of(List<String> launcher, PipelineConfig config, Path configFile, ZoneId zone, Instant now) {
+    static String of(List<String> launcher, Path configFile, Path dataDir, OptionalInt queryLimit, ZoneId zone,
+                     Instant now) {
         LocalTime local = localTime(zone, now);
         List<String> args = new ArrayList<>(launcher);
         args.add("daily");
-        args.add("--source");
-        args.add(config.source().optionValue());
-        if (!config.lake().isEmpty()) {
-            args.add("--lake");
-            args.add(config.lake());
-        }
-        config.database().jdbcUrl().ifPresent(url -> {
-            args.add("--jdbc-url");
-            args.add(url); // never the password: it was moved out of the URL; cron reads ~/.pgpass
-        });
-        if (!config.pgSchema().name().equals("crypto_eth")) {
-            args.add("--pg-schema");
-            args.add(config.pgSchema().name());
-        }
-        args.add("--data-dir");
-        args.add(config.dataDir().toString());
-        config.queryLimit().ifPresent(n -> {
+        args.add("--config");
+        args.add(configFile.toAbsolutePath().toString());
+        queryLimit.ifPresent(n -> {
             args.add("--query-limit");
             args.add(Integer.toString(n));
         });
-        if (config.source() == SourceKind.SYNTHETIC && config.rowsPerDay() != 10000) {
-            args.add("--rows-per-day");
-            args.add(Integer.toString(config.rowsPerDay()));
-        }
-        if (configFile != null) {
-            args.add("--config");
-            args.add(configFile.toAbsolutePath().toString());
-        }
         StringBuilder b = new StringBuilder();
         b.append(local.getMinute()).append(' ').append(local.getHour()).append(" * * * ");
+        b.append("CRYPTO_PIPELINE_NO_BUILD=1 ");
         for (String a : args) {
             b.append(quote(a)).append(' ');
         }
-        b.append(">> ").append(quote(config.dataDir().resolve("daily.log").toString())).append(" 2>&1");
+        b.append(">> ").append(quote(dataDir.resolve("daily.log").toAbsolutePath().toString())).append(" 2>&1");
         return b.toString();
+    }
+
+    /** The command part of a crontab line (what cron hands to /bin/sh), with cron's {@code \%} unescaped. */
+    static String command(String line) {
+        String[] fields = line.split(" ", 6);
+        return fields[5].replace("\\%", "%");
     }
 
     /** The local time at or after {@link #NOT_BEFORE_UTC} on every day of the coming year. */

@@ -58,8 +58,19 @@ final class Deferred {
             }
 
             @Override
+            public void checkCost(List<LocalDate> days, OptionalInt queryLimit) {
+                s.get().checkCost(days, queryLimit);
+            }
+
+            @Override
             public List<Manifest> export(List<LocalDate> days, String runId, OptionalInt queryLimit, Lake lake) {
                 return s.get().export(days, runId, queryLimit, lake);
+            }
+
+            @Override
+            public void export(List<LocalDate> days, ExportRequest request, Lake lake,
+                               java.util.function.Consumer<Manifest> exported) {
+                s.get().export(days, request, lake, exported);
             }
         };
     }
@@ -75,6 +86,16 @@ final class Deferred {
             @Override
             public boolean prepare() {
                 return l.get().prepare();
+            }
+
+            @Override
+            public void prepareForRun() {
+                l.get().prepareForRun();
+            }
+
+            @Override
+            public List<String> prune(java.time.Duration maxAge, java.util.Set<String> keep) {
+                return l.get().prune(maxAge, keep);
             }
 
             @Override

@@ -38,7 +38,8 @@ final class GoogleCloud {
 
     static String requireProject(PipelineConfig.GcpConfig gcp) {
         return project(gcp).orElseThrow(() -> new PipelineException.BadInput("No Google Cloud project: set"
-                + " --gcp-project or GOOGLE_CLOUD_PROJECT"));
+                + " --gcp-project or GOOGLE_CLOUD_PROJECT (it runs the BigQuery jobs; the default lake is"
+                + " gs://<project>-crypto-lake, or set --lake)"));
     }
 
     static BigQuery bigquery(PipelineConfig.GcpConfig gcp) {

@@ -10,6 +10,7 @@ import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import dev.cryptopipeline.pipeline.Progress;
 import picocli.CommandLine;
 
 /** The command-line entry point. {@link #run} is what tests call. */
@@ -17,11 +18,25 @@ public final class Main {
     private Main() {
     }
 
+    /** True in a real process on a terminal: a progress line replaces the INFO log. */
+    private static volatile boolean interactive;
+
     public static void main(String[] args) {
-        if (Arrays.asList(args).contains("-v") || Arrays.asList(args).contains("--verbose")) {
+        boolean verbose = Arrays.asList(args).contains("-v") || Arrays.asList(args).contains("--verbose");
+        if (verbose) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "debug");
+        } else if (System.console() != null) {
+            // On a terminal a live progress line says how far a run is; the step-by-step log stays for logs and -v.
+            interactive = true;
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
+        Signals.enable();
         System.exit(run(System.out, System.err, System.getenv(), args));
+    }
+
+    /** The progress display of a loading command: a live line on a terminal, else the log's line per day. */
+    static Progress terminalProgress(boolean verbose, boolean json) {
+        return interactive && !verbose && !json ? new TerminalProgress(System.err) : Progress.NONE;
     }
 
     /**
@@ -49,15 +64,17 @@ public final class Main {
     }
 
     static CommandLine commandLine(Map<String, String> env, String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new TopCommand(env));
+        ConfigDefaults defaults = ConfigDefaults.load(env, args);
+        CommandLine cl = new CommandLine(new TopCommand(env, defaults));
         cl.setOut(out);
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.registerConverter(LocalDate.class, Main::parseDate);
-        cl.setDefaultValueProvider(ConfigDefaults.load(env, args));
+        cl.setDefaultValueProvider(defaults);
+        cl.setUsageHelpWidth(100);
         cl.setParameterExceptionHandler((ex, a) -> {
             CommandLine c = ex.getCommandLine();
-            c.getErr().println("crypto-pipeline: " + oneLine(ex.getMessage()) + ". Run '"
+            c.getErr().println("crypto-pipeline: " + usageError(ex) + " Run '"
                     + c.getCommandSpec().qualifiedName() + " --help' for usage.");
             return ExitCode.USAGE.value();
         });
@@ -79,6 +96,8 @@ public final class Main {
         codes.put("2", "Bad usage or input: fix the command line, configuration or input.");
         codes.put("3", "A data check failed (row count, manifest, constraint); the day's old data was kept.");
         codes.put("75", "Another run holds the lock, or an outage outlasted the retries: try again later.");
+        codes.put("130", "Interrupted (SIGINT, Ctrl-C): the day in flight rolled back; run again to finish.");
+        codes.put("143", "Terminated (SIGTERM): the day in flight rolled back; run again to finish.");
         for (CommandLine sub : withSubcommands(cl)) {
             sub.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(codes);
         }
@@ -90,6 +109,74 @@ public final class Main {
         all.add(cl);
         all.addAll(cl.getSubcommands().values());
         return all;
+    }
+
+    /**
+     * One line for a usage error. An unknown option or command comes first, with the closest valid ones, even when
+     * picocli noticed a missing required option first (a typo in a required option's name is the likely cause).
+     */
+    static String usageError(CommandLine.ParameterException ex) {
+        CommandLine c = ex.getCommandLine();
+        java.util.List<String> unmatched = c.getParseResult() == null ? java.util.List.of()
+                : c.getParseResult().unmatched();
+        if (ex instanceof CommandLine.UnmatchedArgumentException u) {
+            unmatched = u.getUnmatched();
+        }
+        if (!unmatched.isEmpty()) {
+            String first = unmatched.get(0);
+            boolean option = first.startsWith("-");
+            java.util.List<String> candidates = new java.util.ArrayList<>();
+            if (option) {
+                c.getCommandSpec().options().forEach(o -> candidates.addAll(java.util.Arrays.asList(o.names())));
+            } else {
+                candidates.addAll(c.getSubcommands().keySet());
+            }
+            String name = option && first.contains("=") ? first.substring(0, first.indexOf('=')) : first;
+            java.util.List<String> close = closest(name, candidates);
+            return (option ? "Unknown option: '" + name + "'" : "Unknown command: '" + first + "'")
+                    + (close.isEmpty() ? "." : ". Did you mean " + String.join(" or ", close) + "?");
+        }
+        String m = oneLine(ex.getMessage());
+        return m.endsWith(".") ? m : m + ".";
+    }
+
+    /** The candidates nearest to {@code word} by edit distance (at most a third of its length, at least 2). */
+    static java.util.List<String> closest(String word, java.util.List<String> candidates) {
+        int best = Integer.MAX_VALUE;
+        java.util.List<String> found = new java.util.ArrayList<>();
+        for (String c : candidates) {
+            int d = distance(word.toLowerCase(java.util.Locale.ROOT), c.toLowerCase(java.util.Locale.ROOT));
+            if (c.startsWith(word) && word.length() >= 3) {
+                d = Math.min(d, 1);
+            }
+            if (d < best) {
+                best = d;
+                found.clear();
+            }
+            if (d == best && !found.contains(c)) {
+                found.add(c);
+            }
+        }
+        return best <= Math.max(2, word.length() / 3) ? found : java.util.List.of();
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                cur[j] = Math.min(Math.min(cur[j - 1], prev[j]) + 1,
+                        prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 
     private static LocalDate parseDate(String s) {

@@ -1,6 +1,9 @@
 package dev.cryptopipeline.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cryptopipeline.PipelineException;
+import dev.cryptopipeline.config.PipelineConfig;
 import dev.cryptopipeline.pipeline.Pipeline;
 import dev.cryptopipeline.pipeline.RunReport;
 import java.io.PrintWriter;
@@ -8,19 +11,25 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneId;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code setup}: creates what the pipeline needs; with {@code --chain} also backfills and prints the cron line. */
+/** {@code setup}: creates what the pipeline needs, saves the configuration, and with --chain backfills. */
 @Command(name = "setup", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Create, if absent, the lake, the BigQuery staging dataset and the PostgreSQL schema. Safe to"
-                + " run again. With --chain, then backfill from --start-date and print the crontab line for daily"
-                + " as the last line of output.")
+        description = "Create, if absent, the lake, the BigQuery staging dataset and the PostgreSQL schema, and save"
+                + " the configuration in the data dir, where every later command reads it. Safe to run again. With"
+                + " --chain, then backfill from --start-date and print the crontab line for daily as the last line"
+                + " of output.")
 final class SetupCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @Mixin CommonOptions common;
+    @Mixin SourceOptions source;
+    @Mixin RunOptions run;
 
     @Option(names = "--chain", description = "Then run backfill and print the crontab line for daily.")
     boolean chain;
@@ -42,21 +51,57 @@ final class SetupCommand implements Callable<Integer> {
             throw new PipelineException.BadInput("--start-date and --end-date are used only with setup --chain");
         }
         PrintWriter out = common.out();
-        try (Pipeline pipeline = common.openPipeline()) {
-            pipeline.setup().forEach(line -> out.println("setup: " + line));
+        try (Pipeline pipeline = common.openPipeline(source, run, false, true)) {
+            PipelineConfig config = pipeline.config();
+            List<String> lines = new ArrayList<>(pipeline.setup());
+            Path saved = config.dataDir().resolve(ConfigDefaults.SAVED);
+            if (!config.dryRun()) {
+                saved = ConfigDefaults.save(config.dataDir(), Wiring.savedSettings(config), Instant.now());
+                lines.add("configuration saved to " + saved + " (later commands read it; flags still win)");
+            }
+            if (!run.json) {
+                lines.forEach(line -> out.println("setup: " + line));
+                out.flush();
+            }
+            RunReport report = null;
             if (chain) {
-                RunReport report = pipeline.backfill(startDate, endDate, false);
+                report = Reports.run(pipeline, run.json, out, () -> pipeline.backfill(startDate, endDate, false));
+            }
+            String cron = CronLine.of(launcher(), saved, config.dataDir(), config.queryLimit(),
+                    ZoneId.systemDefault(), Instant.now());
+            if (run.json) {
+                ObjectNode root = JSON.createObjectNode();
+                root.put("command", "setup");
+                root.put("outcome", "ok");
+                root.put("exit_code", 0);
+                lines.forEach(root.putArray("resources")::add);
+                root.put("config_file", saved.toString());
+                if (report != null) {
+                    root.set("backfill", readTree(report.toJson()));
+                    root.put("cron_line", cron);
+                } else {
+                    root.putNull("backfill");
+                }
+                out.println(root);
+            } else if (report != null) {
                 out.println(report.summaryLine());
                 out.println("# Load each new day from cron: add the next line with 'crontab -e'.");
-                out.println(CronLine.of(launcher(), pipeline.config(), common.config,
-                        ZoneId.systemDefault(), Instant.now()));
+                out.println(cron);
             }
             return 0;
         }
     }
 
-    /** The command cron should run: the bin script that started us, or this jar. */
-    private List<String> launcher() {
+    private static com.fasterxml.jackson.databind.JsonNode readTree(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The command a scheduler should run: the bin script that started us, or this jar. */
+    List<String> launcher() {
         String script = common.env().get("CRYPTO_PIPELINE_LAUNCHER");
         if (script != null && !script.isEmpty()) {
             return List.of(Path.of(script).toAbsolutePath().normalize().toString());

@@ -1,6 +1,10 @@
 package dev.cryptopipeline.cli;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.Map;
+import java.util.Properties;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,15 +13,17 @@ import picocli.CommandLine.Command;
         description = "Keeps a PostgreSQL copy of Ethereum token transfers from BigQuery's crypto_ethereum dataset,"
                 + " one UTC day at a time, through a data lake.",
         subcommands = {SetupCommand.class, BackfillCommand.class, DailyCommand.class, StatusCommand.class,
-                DbCommand.class, CommandLine.HelpCommand.class})
+                DbCommand.class, CommandLine.HelpCommand.class, AutoComplete.GenerateCompletion.class})
 final class TopCommand implements Runnable {
     final Map<String, String> env;
+    final ConfigDefaults defaults;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    TopCommand(Map<String, String> env) {
+    TopCommand(Map<String, String> env, ConfigDefaults defaults) {
         this.env = env;
+        this.defaults = defaults;
     }
 
     @Override
@@ -26,12 +32,23 @@ final class TopCommand implements Runnable {
                 "Missing command: give one of setup, backfill, daily, status, db");
     }
 
-    /** The version from the jar's manifest. */
+    /** The version from the jar's manifest and the git commit it was built from. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
             String v = TopCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"crypto-pipeline " + (v == null ? "(development build)" : v)};
+            Properties git = new Properties();
+            try (InputStream in = TopCommand.class.getResourceAsStream("/crypto-pipeline-git.properties")) {
+                if (in != null) {
+                    git.load(in);
+                }
+            } catch (IOException e) {
+                // no build information: say so below
+            }
+            String commit = git.getProperty("git.commit.id.abbrev", "");
+            String dirty = "true".equals(git.getProperty("git.dirty")) ? " with local changes" : "";
+            return new String[] {"crypto-pipeline " + (v == null ? "(development build)" : v)
+                    + (commit.isEmpty() ? "" : " (commit " + commit + dirty + ")")};
         }
     }
 }

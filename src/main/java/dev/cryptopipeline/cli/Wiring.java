@@ -1,15 +1,16 @@
 package dev.cryptopipeline.cli;
 
+import com.google.cloud.bigquery.BigQuery;
 import dev.cryptopipeline.PipelineException;
 import dev.cryptopipeline.config.Identifier;
 import dev.cryptopipeline.config.PipelineConfig;
 import dev.cryptopipeline.config.Secret;
 import dev.cryptopipeline.config.SourceKind;
-import com.google.cloud.bigquery.BigQuery;
 import dev.cryptopipeline.lake.GcsLake;
 import dev.cryptopipeline.lake.Lake;
 import dev.cryptopipeline.lake.LocalLake;
 import dev.cryptopipeline.pipeline.Pipeline;
+import dev.cryptopipeline.pipeline.Progress;
 import dev.cryptopipeline.pipeline.RunContext;
 import dev.cryptopipeline.sink.Database;
 import dev.cryptopipeline.sink.EmbeddedDatabase;
@@ -19,15 +20,16 @@ import dev.cryptopipeline.source.BigQuerySource;
 import dev.cryptopipeline.source.Source;
 import dev.cryptopipeline.source.SyntheticSource;
 import java.net.InetAddress;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,15 +46,35 @@ final class Wiring {
     private Wiring() {
     }
 
-    /** Builds and validates the effective configuration. */
-    static PipelineConfig config(CommonOptions o, Map<String, String> env) {
+    /**
+     * Builds and validates the effective configuration.
+     *
+     * @param source null for a command that only reads the database: then no source or lake is configured
+     * @param run    null for a command that loads nothing
+     */
+    static PipelineConfig config(CommonOptions o, SourceOptions source, RunOptions run, boolean allowEmpty,
+                                 Map<String, String> env) {
         Path dataDir = (o.dataDir != null ? o.dataDir : defaultDataDir(env)).toAbsolutePath().normalize();
-        PipelineConfig.GcpConfig gcp = new PipelineConfig.GcpConfig(Optional.ofNullable(blankToNull(o.gcpProject)),
-                new Identifier(o.bqDataset), o.bqLocation, o.lakeRetentionDays, Optional.ofNullable(o.maxBytesBilled),
-                Optional.ofNullable(blankToNull(o.bigqueryEndpoint)), Optional.ofNullable(blankToNull(o.gcsEndpoint)));
-        String lake = o.lake;
+        Identifier schema = new Identifier(o.pgSchema);
+        PipelineConfig.DatabaseConfig database = database(o.jdbcUrl, env);
+        if (run != null && run.jobs != null && (run.jobs < 1 || run.jobs > PipelineConfig.MAX_JOBS)) {
+            throw new PipelineException.BadInput("--jobs must be between 1 and " + PipelineConfig.MAX_JOBS + ", not "
+                    + run.jobs);
+        }
+        int jobs = run == null || run.jobs == null ? 0 : run.jobs;
+        boolean dryRun = run != null && run.dryRun;
+        if (source == null) {
+            return new PipelineConfig(SourceKind.SYNTHETIC, "", database, schema, dataDir, OptionalInt.empty(), 1,
+                    PipelineConfig.GcpConfig.defaults(), dryRun, jobs, allowEmpty);
+        }
+        PipelineConfig.GcpConfig gcp = new PipelineConfig.GcpConfig(
+                Optional.ofNullable(blankToNull(source.gcpProject)), new Identifier(source.bqDataset),
+                source.bqLocation, source.lakeRetentionDays, Optional.ofNullable(source.maxBytesBilled),
+                Optional.ofNullable(blankToNull(source.bigqueryEndpoint)),
+                Optional.ofNullable(blankToNull(source.gcsEndpoint)));
+        String lake = source.lake;
         if (lake == null || lake.isEmpty()) {
-            if (o.source == SourceKind.SYNTHETIC) {
+            if (source.source == SourceKind.SYNTHETIC) {
                 lake = dataDir.resolve("lake").toString();
             } else {
                 lake = GoogleCloud.project(gcp).map(p -> "gs://" + p + "-crypto-lake").orElse("");
@@ -60,10 +82,9 @@ final class Wiring {
         } else if (!lake.startsWith("gs://")) {
             lake = Path.of(lake).toAbsolutePath().normalize().toString();
         }
-        Identifier schema = new Identifier(o.pgSchema);
-        return new PipelineConfig(o.source, lake, database(o.jdbcUrl, env), schema, dataDir,
-                o.queryLimit == null ? OptionalInt.empty() : OptionalInt.of(o.queryLimit), o.rowsPerDay, gcp,
-                o.dryRun);
+        return new PipelineConfig(source.source, lake, database, schema, dataDir,
+                source.queryLimit == null ? OptionalInt.empty() : OptionalInt.of(source.queryLimit),
+                source.rowsPerDay, gcp, dryRun, jobs, allowEmpty);
     }
 
     private static String blankToNull(String s) {
@@ -81,59 +102,119 @@ final class Wiring {
     }
 
     /**
-     * The database settings: a password in the URL is moved out of it into a {@link Secret}; otherwise
-     * {@code PGPASSWORD} is used, or the driver reads {@code ~/.pgpass}. The user is the URL's, or {@code PGUSER}.
+     * The database settings, read with the PostgreSQL driver's own URL parser: a password in the URL is moved out of
+     * it into a {@link Secret}; otherwise {@code PGPASSWORD} is used, or the driver reads {@code ~/.pgpass}. The user
+     * is the URL's, or {@code PGUSER}.
+     *
+     * @throws PipelineException.BadInput if the URL is not one the driver accepts
      */
     static PipelineConfig.DatabaseConfig database(String jdbcUrl, Map<String, String> env) {
         if (jdbcUrl == null || jdbcUrl.isEmpty()) {
             return PipelineConfig.DatabaseConfig.embedded();
         }
-        Optional<Secret> password = Optional.empty();
-        boolean hasUser = false;
-        String url = jdbcUrl;
-        int q = jdbcUrl.indexOf('?');
-        if (q >= 0) {
-            List<String> kept = new ArrayList<>();
-            for (String param : jdbcUrl.substring(q + 1).split("&")) {
-                String key = param.contains("=") ? param.substring(0, param.indexOf('=')) : param;
-                if (key.equalsIgnoreCase("password")) {
-                    password = Optional.of(new Secret(URLDecoder.decode(param.substring(key.length() + 1),
-                            StandardCharsets.UTF_8)));
-                } else if (!param.isEmpty()) {
-                    hasUser |= key.equalsIgnoreCase("user");
-                    kept.add(param);
-                }
-            }
-            url = jdbcUrl.substring(0, q) + (kept.isEmpty() ? "" : "?" + String.join("&", kept));
+        if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
+            throw new PipelineException.BadInput("--jdbc-url must start with jdbc:postgresql:, e.g."
+                    + " jdbc:postgresql://localhost:5432/crypto?user=crypto");
         }
+        Properties parsed = parse(jdbcUrl);
+        Optional<Secret> password = Optional.ofNullable(parsed.getProperty("password")).filter(p -> !p.isEmpty())
+                .map(Secret::new);
+        String url = withoutPassword(jdbcUrl);
+        Properties again = parse(url);
         if (password.isEmpty() && env.get("PGPASSWORD") != null && !env.get("PGPASSWORD").isEmpty()) {
             password = Optional.of(new Secret(env.get("PGPASSWORD")));
         }
         Optional<String> user = Optional.empty();
-        if (!hasUser && env.get("PGUSER") != null && !env.get("PGUSER").isEmpty()) {
+        if (again.getProperty("user") == null && env.get("PGUSER") != null && !env.get("PGUSER").isEmpty()) {
             user = Optional.of(env.get("PGUSER"));
         }
         return new PipelineConfig.DatabaseConfig(Optional.of(url), user, password);
     }
 
-    /** Opens the pipeline of a command; the caller closes it (which stops an embedded server it started). */
-    static Pipeline open(CommonOptions o, Map<String, String> env, String command, List<String> args) {
-        PipelineConfig config = config(o, env);
-        log.info("crypto-pipeline {}: {}", command, describe(config));
-        Clock clock = Clock.systemUTC();
-        Source source = Deferred.source(config.source().optionValue(), () -> source(config, clock));
-        Lake lake = Deferred.lake(config.lake(), () -> lake(config));
-        return open(config, command, args, source, lake, clock);
+    private static Properties parse(String url) {
+        Properties p;
+        try {
+            p = org.postgresql.Driver.parseURL(url, new Properties());
+        } catch (RuntimeException e) {
+            p = null;
+        }
+        if (p == null) {
+            throw new PipelineException.BadInput("--jdbc-url is not a valid PostgreSQL JDBC URL (host, port,"
+                    + " database or parameters cannot be read): use jdbc:postgresql://HOST[:PORT]/DATABASE[?user=NAME]");
+        }
+        return p;
     }
 
-    /** Opens a pipeline over the given source and lake (tests pass in-process fakes of the cloud services). */
+    /** The URL with every {@code password} parameter removed (a key with or without a value). */
+    private static String withoutPassword(String url) {
+        int q = url.indexOf('?');
+        if (q < 0) {
+            return url;
+        }
+        List<String> kept = new ArrayList<>();
+        for (String param : url.substring(q + 1).split("&")) {
+            int eq = param.indexOf('=');
+            String key = eq < 0 ? param : param.substring(0, eq);
+            if (!param.isEmpty() && !key.equalsIgnoreCase("password")) {
+                kept.add(param);
+            }
+        }
+        return url.substring(0, q) + (kept.isEmpty() ? "" : "?" + String.join("&", kept));
+    }
+
+    /** Opens the pipeline of a loading command; the caller closes it (which stops an embedded server it started). */
+    static Pipeline open(CommonOptions o, SourceOptions s, RunOptions r, boolean allowEmpty, boolean createDatabase,
+                         Map<String, String> env, String command, List<String> args) {
+        PipelineConfig config = config(o, s, r, allowEmpty, env);
+        log.info("crypto-pipeline {}: {}", command, describe(config));
+        Clock clock = Clock.systemUTC();
+        // Checked now, before any database is touched: a missing project, credential or lake is reported with
+        // nothing written anywhere. A bucket's client is built on first use (a dry run never needs it).
+        Source source = source(config, clock);
+        Lake lake = lake(config);
+        Progress progress = Main.terminalProgress(o.verbose, r != null && r.json);
+        return open(config, command, args, source, lake, clock, database(config, createDatabase), progress);
+    }
+
+    /** Opens a pipeline that only reads the database and never creates anything (status). */
+    static Pipeline openReader(CommonOptions o, Map<String, String> env, String command, List<String> args) {
+        PipelineConfig config = config(o, null, null, false, env);
+        Clock clock = Clock.systemUTC();
+        Source none = Deferred.source("none", () -> {
+            throw new IllegalStateException("status uses no source");
+        });
+        Lake noLake = Deferred.lake("", () -> {
+            throw new IllegalStateException("status uses no lake");
+        });
+        return open(config, command, args, none, noLake, clock, database(config, false), Progress.NONE);
+    }
+
+    /** Opens a pipeline over the given parts (tests pass in-process fakes of the cloud services). */
     static Pipeline open(PipelineConfig config, String command, List<String> args, Source source, Lake lake,
-                         Clock clock) {
-        Database database = config.database().jdbcUrl()
-                .<Database>map(url -> new JdbcDatabase(url, config.database().user(), config.database().password()))
-                .orElseGet(() -> EmbeddedDatabase.lazy(config.dataDir()));
+                         Clock clock, Database database, Progress progress) {
         RunContext context = new RunContext(command, redact(args), hostName(), ProcessHandle.current().pid());
-        return new Pipeline(config, source, lake, database, clock, context);
+        return new Pipeline(config, source, lake, database, clock, context, Pipeline.Retry.defaults(), progress);
+    }
+
+    /**
+     * The target database. The embedded one is started on first use; when {@code create} is false and the data
+     * directory holds no embedded database, it refuses instead of creating one.
+     */
+    static Database database(PipelineConfig config, boolean create) {
+        if (config.database().jdbcUrl().isPresent()) {
+            return new JdbcDatabase(config.database().jdbcUrl().get(), config.database().user(),
+                    config.database().password());
+        }
+        if (!create && !embeddedExists(config.dataDir())) {
+            throw new PipelineException.Failed("No crypto-pipeline database in " + config.dataDir()
+                    + ": check --data-dir (or --jdbc-url), or run 'crypto-pipeline setup' first");
+        }
+        return EmbeddedDatabase.lazy(config.dataDir());
+    }
+
+    /** True if the data directory holds an embedded database. */
+    static boolean embeddedExists(Path dataDir) {
+        return Files.exists(dataDir.resolve("postgres").resolve("PG_VERSION"));
     }
 
     private static Source source(PipelineConfig config, Clock clock) {
@@ -155,10 +236,43 @@ final class Wiring {
                     + " or --gcp-project for the default gs://<project>-crypto-lake");
         }
         if (config.gcsLake()) {
-            return new GcsLake(GoogleCloud.storage(config.gcp()), config.lake(), config.gcp().bqLocation(),
-                    config.gcp().retentionDays());
+            GcsLake.checkUri(config.lake());
+            return Deferred.lake(config.lake(), () -> new GcsLake(GoogleCloud.storage(config.gcp()), config.lake(),
+                    config.gcp().bqLocation(), config.gcp().retentionDays()));
         }
-        return new LocalLake(Path.of(config.lake()));
+        return new LocalLake(Path.of(config.lake()), config.gcp().retentionDays());
+    }
+
+    /**
+     * The settings {@code setup} saves in the data directory: where things are (source, lake, database, Google
+     * Cloud), never a secret, never a per-run knob ({@code --query-limit}, {@code --dry-run}).
+     */
+    static Map<String, String> savedSettings(PipelineConfig c) {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("source", c.source().optionValue());
+        if (!c.lake().isEmpty()) {
+            s.put("lake", c.lake());
+        }
+        c.database().jdbcUrl().ifPresent(url -> s.put("jdbc-url", c.database().user()
+                .map(u -> url + (url.contains("?") ? "&" : "?") + "user=" + java.net.URLEncoder.encode(u,
+                        java.nio.charset.StandardCharsets.UTF_8)).orElse(url)));
+        s.put("pg-schema", c.pgSchema().name());
+        s.put("data-dir", c.dataDir().toString());
+        if (c.jobs() > 0) {
+            s.put("jobs", Integer.toString(c.jobs()));
+        }
+        s.put("lake-retention-days", Integer.toString(c.gcp().retentionDays()));
+        if (c.source() == SourceKind.SYNTHETIC) {
+            s.put("rows-per-day", Integer.toString(c.rowsPerDay()));
+        } else {
+            GoogleCloud.project(c.gcp()).ifPresent(p -> s.put("gcp-project", p));
+            s.put("bq-dataset", c.gcp().bqDataset().name());
+            s.put("bq-location", c.gcp().bqLocation());
+            c.gcp().maxBytesBilled().ifPresent(b -> s.put("max-bytes-billed", Long.toString(b)));
+            c.gcp().bigqueryEndpoint().ifPresent(e -> s.put("bigquery-endpoint", e));
+        }
+        c.gcp().gcsEndpoint().ifPresent(e -> s.put("gcs-endpoint", e));
+        return s;
     }
 
     /** The effective configuration for the log: every value that matters, no secret. */
@@ -169,13 +283,14 @@ final class Wiring {
                 + c.database().password().map(p -> " password=" + p).orElse("")
                 + " pg-schema=" + c.pgSchema() + " data-dir=" + c.dataDir()
                 + (c.queryLimit().isPresent() ? " query-limit=" + c.queryLimit().getAsInt() : "")
+                + " jobs=" + (c.jobs() == 0 ? "auto" : c.jobs())
                 + (c.source() == SourceKind.SYNTHETIC ? " rows-per-day=" + c.rowsPerDay()
                 : " gcp-project=" + c.gcp().project().orElse("(default)") + " bq-dataset=" + c.gcp().bqDataset()
                         + " bq-location=" + c.gcp().bqLocation()
                         + c.gcp().maxBytesBilled().map(b -> " max-bytes-billed=" + b).orElse("")
                         + c.gcp().bigqueryEndpoint().map(e -> " bigquery-endpoint=" + e).orElse(""))
                 + c.gcp().gcsEndpoint().map(e -> " gcs-endpoint=" + e).orElse("")
-                + (c.dryRun() ? " dry-run" : "");
+                + (c.dryRun() ? " dry-run" : "") + (c.allowEmpty() ? " allow-empty" : "");
     }
 
     /** The command line as recorded in the runs ledger: any password in it replaced by {@code ****}. */

@@ -20,6 +20,8 @@ import java.util.OptionalInt;
  * @param rowsPerDay  the synthetic source's volume per day
  * @param gcp         the Google Cloud settings (used by the BigQuery source and a GCS lake)
  * @param dryRun      plan only: change nothing anywhere, spend nothing
+ * @param jobs        days loaded at once, each on its own connection; 0 to choose from the machine and server
+ * @param allowEmpty  let an empty export replace a loaded non-empty day
  */
 public record PipelineConfig(
         SourceKind source,
@@ -30,7 +32,18 @@ public record PipelineConfig(
         OptionalInt queryLimit,
         int rowsPerDay,
         GcpConfig gcp,
-        boolean dryRun) {
+        boolean dryRun,
+        int jobs,
+        boolean allowEmpty) {
+
+    /** The largest {@code --jobs}: more connections than this only queue up on the server's disks. */
+    public static final int MAX_JOBS = 32;
+
+    /** A configuration loading one day at a time, refusing empty replacements. */
+    public PipelineConfig(SourceKind source, String lake, DatabaseConfig database, Identifier pgSchema, Path dataDir,
+                          OptionalInt queryLimit, int rowsPerDay, GcpConfig gcp, boolean dryRun) {
+        this(source, lake, database, pgSchema, dataDir, queryLimit, rowsPerDay, gcp, dryRun, 1, false);
+    }
 
     public PipelineConfig {
         Objects.requireNonNull(source, "source");
@@ -49,6 +62,9 @@ public record PipelineConfig(
         }
         if (rowsPerDay <= 0) {
             throw new PipelineException.BadInput("--rows-per-day must be a positive integer, not " + rowsPerDay);
+        }
+        if (jobs < 0 || jobs > MAX_JOBS) {
+            throw new PipelineException.BadInput("--jobs must be between 1 and " + MAX_JOBS + ", not " + jobs);
         }
     }
 

@@ -40,19 +40,33 @@ public final class GcsLake implements Lake {
      * @param retentionDays  age in days after which the bucket's lifecycle rule deletes lake objects
      */
     public GcsLake(Storage storage, String uri, String bucketLocation, int retentionDays) {
+        String[] parts = checkUri(uri);
+        this.bucket = parts[0];
+        this.prefix = parts[1];
+        this.storage = storage;
+        this.bucketLocation = bucketLocation;
+        this.retentionDays = retentionDays;
+    }
+
+    /**
+     * Checks a lake URI without any client: {@code gs://bucket[/prefix]} with a valid bucket name.
+     *
+     * @return the bucket and the prefix (empty, or ending with '/')
+     * @throws PipelineException.BadInput naming what is wrong
+     */
+    public static String[] checkUri(String uri) {
         if (!uri.startsWith("gs://") || uri.length() <= 5) {
             throw new PipelineException.BadInput("Not a GCS lake URI: " + uri + " (expected gs://bucket[/prefix])");
         }
         String rest = uri.substring(5).replaceAll("/+$", "");
         int slash = rest.indexOf('/');
-        this.bucket = slash < 0 ? rest : rest.substring(0, slash);
-        this.prefix = slash < 0 ? "" : rest.substring(slash + 1) + "/";
+        String bucket = slash < 0 ? rest : rest.substring(0, slash);
+        String prefix = slash < 0 ? "" : rest.substring(slash + 1) + "/";
         if (!bucket.matches("[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")) {
-            throw new PipelineException.BadInput("Invalid bucket name '" + bucket + "' in --lake " + uri);
+            throw new PipelineException.BadInput("Invalid bucket name '" + bucket + "' in --lake " + uri
+                    + ": use lowercase letters, digits, dots, dashes and underscores");
         }
-        this.storage = storage;
-        this.bucketLocation = bucketLocation;
-        this.retentionDays = retentionDays;
+        return new String[] {bucket, prefix};
     }
 
     @Override

@@ -25,6 +25,24 @@ public interface Lake {
     boolean prepare();
 
     /**
+     * Gets the lake ready for a loading run, asking for no more than writing objects needs: a local folder is created
+     * if absent; a bucket is left alone (only {@code setup} touches buckets). Idempotent.
+     */
+    default void prepareForRun() {
+    }
+
+    /**
+     * Removes export folders ({@code token_transfers/day=D/run=R/}) older than {@code maxAge}, except those in
+     * {@code keep} (the folders loaded days were last loaded from). A lake whose store expires objects by itself (a
+     * bucket's lifecycle rule) does nothing. Call only under the run lock.
+     *
+     * @return the folders removed
+     */
+    default List<String> prune(java.time.Duration maxAge, java.util.Set<String> keep) {
+        return List.of();
+    }
+
+    /**
      * Opens a new object for writing; it appears under {@code key} when the stream is closed.
      *
      * @throws IOException if the object already exists or cannot be written

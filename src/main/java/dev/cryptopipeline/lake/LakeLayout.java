@@ -94,6 +94,61 @@ public final class LakeLayout {
     }
 
     /**
+     * A name for a unit of export work that is the same for the same work on the same UTC day: the day as
+     * {@code yyyyMMdd}, then a hash of {@code parts}. Folders and job ids built from it let a rerun find, and reuse,
+     * what an interrupted run finished, while a later day's run exports afresh (the source may have changed).
+     */
+    public static String workKey(java.time.Instant now, String... parts) {
+        try {
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            for (String part : parts) {
+                sha.update(part.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                sha.update((byte) 0);
+            }
+            return java.time.format.DateTimeFormatter.BASIC_ISO_DATE.format(
+                    LocalDate.ofInstant(now, java.time.ZoneOffset.UTC)) + "-"
+                    + java.util.HexFormat.of().formatHex(sha.digest()).substring(0, 10);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The finished export of {@code day} in a folder named {@code <key>-<anything>}, if any (the newest by name).
+     *
+     * @throws PipelineException.Failed if the lake cannot be listed
+     */
+    public static java.util.Optional<Manifest> finishedExport(Lake lake, LocalDate day, String key) {
+        try {
+            List<String> runs = finishedRuns(lake, day).stream().filter(r -> r.startsWith(key + "-")).toList();
+            return runs.isEmpty() ? java.util.Optional.empty()
+                    : java.util.Optional.of(readManifest(lake, day, runs.get(runs.size() - 1)));
+        } catch (IOException e) {
+            throw new PipelineException.Failed("Cannot list the lake " + lake.location() + " (" + e.getMessage()
+                    + "): check the lake and its permissions", e);
+        }
+    }
+
+    /**
+     * A folder name {@code <key>-<n>} not used yet for {@code day}: n is one more than the highest attempt present,
+     * so an unfinished folder left by a killed writer is never written into again.
+     */
+    public static String newFolder(Lake lake, LocalDate day, String key) throws IOException {
+        String prefix = dayPrefix(day) + "run=" + key + "-";
+        int highest = 0;
+        for (Lake.LakeObject o : lake.list(prefix)) {
+            String rest = o.key().substring(prefix.length());
+            int slash = rest.indexOf('/');
+            try {
+                highest = Math.max(highest, Integer.parseInt(slash < 0 ? rest : rest.substring(0, slash)));
+            } catch (NumberFormatException e) {
+                // another key that merely starts like this one
+            }
+        }
+        return key + "-" + (highest + 1);
+    }
+
+    /**
      * Checks a run folder against its manifest: the columns are the ones this build expects, every listed file exists
      * with its size, and no other data file lies in the folder.
      *

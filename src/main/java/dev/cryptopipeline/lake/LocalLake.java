@@ -31,9 +31,26 @@ public final class LocalLake implements Lake {
     private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
 
     private final Path root;
+    private final int retentionDays;
 
+    /** A lake that keeps exports until deleted by hand. */
     public LocalLake(Path root) {
+        this(root, 0);
+    }
+
+    /**
+     * @param retentionDays the age after which runs prune exports (see {@link #prune}), for setup's report; 0 if
+     *                      none
+     */
+    public LocalLake(Path root, int retentionDays) {
         this.root = root.toAbsolutePath().normalize();
+        this.retentionDays = retentionDays;
+    }
+
+    @Override
+    public String retention() {
+        return retentionDays <= 0 ? "objects kept until deleted" : "exports older than " + retentionDays
+                + " days are removed after each run, except the ones loaded days came from";
     }
 
     @Override
@@ -54,6 +71,68 @@ public final class LocalLake implements Lake {
                     + "): choose a writable folder with --lake or fix its permissions", e);
         }
         return !existed;
+    }
+
+    @Override
+    public void prepareForRun() {
+        prepare();
+    }
+
+    @Override
+    public List<String> prune(java.time.Duration maxAge, java.util.Set<String> keep) {
+        Path days = root.resolve(LakeLayout.ROOT);
+        if (!Files.isDirectory(days)) {
+            return List.of();
+        }
+        java.time.Instant cutoff = java.time.Instant.now().minus(maxAge);
+        List<String> removed = new ArrayList<>();
+        try (Stream<Path> dayDirs = Files.list(days)) {
+            for (Path day : (Iterable<Path>) dayDirs.filter(Files::isDirectory)::iterator) {
+                try (Stream<Path> runs = Files.list(day)) {
+                    for (Path run : (Iterable<Path>) runs.filter(Files::isDirectory)::iterator) {
+                        String key = root.relativize(run).toString().replace('\\', '/') + "/";
+                        if (!run.getFileName().toString().startsWith("run=") || keep.contains(key)
+                                || newest(run).isAfter(cutoff)) {
+                            continue;
+                        }
+                        deleteTree(run);
+                        removed.add(key);
+                    }
+                }
+                try (Stream<Path> left = Files.list(day)) {
+                    if (left.findAny().isEmpty()) {
+                        Files.deleteIfExists(day);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // Pruning is housekeeping: what could not be removed now is removed by a later run.
+            org.slf4j.LoggerFactory.getLogger(LocalLake.class).warn("Could not prune the lake {} ({}); a later"
+                    + " run tries again", root, e.getMessage());
+        }
+        removed.sort(null);
+        return removed;
+    }
+
+    /** The newest modification time of a folder or anything in it. */
+    private static java.time.Instant newest(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            return all.map(p -> {
+                try {
+                    return Files.getLastModifiedTime(p).toInstant();
+                } catch (IOException e) {
+                    return java.time.Instant.MAX;
+                }
+            }).max(java.time.Instant::compareTo).orElse(java.time.Instant.MAX);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     @Override

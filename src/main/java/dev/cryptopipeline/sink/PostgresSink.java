@@ -47,6 +47,16 @@ public final class PostgresSink {
     }
 
     /**
+     * Runs inside the load's transaction once the day is copied and checked, just before the swap takes any lock on
+     * the target table: a caller that must order its commits waits here, holding no lock a reader or another load
+     * could wait on. It may throw to abandon the load (rolled back).
+     */
+    @FunctionalInterface
+    public interface BeforeSwap {
+        void run() throws SQLException;
+    }
+
+    /**
      * What one load did.
      *
      * @param day      the UTC day
@@ -78,6 +88,14 @@ public final class PostgresSink {
      *                                     is kept
      */
     public LoadResult load(Lake lake, Manifest manifest, BeforeCommit beforeCommit) throws SQLException {
+        return load(lake, manifest, () -> { }, beforeCommit);
+    }
+
+    /**
+     * Like {@link #load(Lake, Manifest, BeforeCommit)}, running {@code beforeSwap} between the checks and the swap.
+     */
+    public LoadResult load(Lake lake, Manifest manifest, BeforeSwap beforeSwap, BeforeCommit beforeCommit)
+            throws SQLException {
         long t0 = System.nanoTime();
         LocalDate day = manifest.day();
         List<String> files;
@@ -97,8 +115,10 @@ public final class PostgresSink {
         connection.setAutoCommit(false);
         try (Statement st = connection.createStatement()) {
             checkColumns(day);
-            st.execute("CREATE TABLE " + schema.quoted() + "." + stage + " (LIKE " + parent
-                    + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS)");
+            // Spelled out from the column spec (checked against the table just above) rather than LIKE the parent:
+            // LIKE would hold a lock on the parent for the whole COPY, and a reload's swap, or a reader's, would
+            // wait on it.
+            st.execute("CREATE TABLE " + schema.quoted() + "." + stage + " (\n" + TransferColumn.ddl() + "\n)");
             LakeFiles input = new LakeFiles(lake, files);
             long copied = copy(stage, input, day);
             if (copied != manifest.rows()) {
@@ -115,6 +135,7 @@ public final class PostgresSink {
                 throw dataCheckOr(e, day, "the export breaks a constraint");
             }
 
+            beforeSwap.run();
             // The swap: from here to the commit, readers of the day wait; they never see it missing or doubled.
             st.execute("SET LOCAL lock_timeout = '60s'");
             boolean replaced = isAttached(partition);
@@ -136,24 +157,69 @@ public final class PostgresSink {
             rollbackQuietly();
             throw e;
         } finally {
-            connection.setAutoCommit(auto);
+            restoreAutoCommit(auto);
         }
     }
 
     private long copy(String stage, LakeFiles input, LocalDate day) throws SQLException {
         String sql = "COPY " + schema.quoted() + "." + stage + " (" + TransferColumn.columnList()
                 + ") FROM STDIN (FORMAT csv)";
-        try (InputStream in = new SequenceInputStream(input)) {
+        try (InputStream in = new LakeInput(new SequenceInputStream(input))) {
             return connection.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, in, 1 << 16);
         } catch (UncheckedIOException e) {
             throw lakeFileError(e.getCause(), input, day);
+        } catch (LakeReadException e) {
+            throw lakeFileError(e.lakeCause(), input, day);
         } catch (IOException e) {
-            throw lakeFileError(e, input, day);
+            // Not the lake's: the connection to the server (the driver lets a socket error through as is).
+            throw new SQLException("the connection failed during COPY: " + e.getMessage(), "08006", e);
         } catch (SQLException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw lakeFileError(io, input, day);
+            for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+                if (t instanceof LakeReadException lake) {
+                    throw lakeFileError(lake.lakeCause(), input, day);
+                }
             }
             throw dataCheckOr(e, day, "a row of " + input.current + " was refused");
+        }
+    }
+
+    /** An error reading the lake during COPY, told apart from an error of the connection the bytes go to. */
+    private static final class LakeReadException extends IOException {
+        LakeReadException(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
+
+        IOException lakeCause() {
+            return (IOException) getCause();
+        }
+    }
+
+    /** The lake's bytes on their way to COPY: any read error is marked as the lake's. */
+    private static final class LakeInput extends FilterInputStream {
+        LakeInput(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (UncheckedIOException e) {
+                throw new LakeReadException(e.getCause());
+            } catch (IOException e) {
+                throw new LakeReadException(e);
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (UncheckedIOException e) {
+                throw new LakeReadException(e.getCause());
+            } catch (IOException e) {
+                throw new LakeReadException(e);
+            }
         }
     }
 
@@ -221,6 +287,17 @@ public final class PostgresSink {
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next();
             }
+        }
+    }
+
+    /** Restores auto-commit; on a connection that died mid-load there is nothing to restore (and no error to add). */
+    private void restoreAutoCommit(boolean auto) {
+        try {
+            if (!connection.isClosed()) {
+                connection.setAutoCommit(auto);
+            }
+        } catch (SQLException e) {
+            log.debug("Restoring auto-commit failed (the connection is probably gone): {}", e.getMessage());
         }
     }
 

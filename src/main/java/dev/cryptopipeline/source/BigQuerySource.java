@@ -23,16 +23,12 @@ import dev.cryptopipeline.lake.LakeLayout;
 import dev.cryptopipeline.lake.Manifest;
 import dev.cryptopipeline.lake.TransferColumn;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -44,6 +40,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,6 +80,7 @@ public final class BigQuerySource implements Source {
     private final BigQueryJobs jobs;
     private final Settings settings;
     private final Clock clock;
+    private final Map<String, Long> estimates = new java.util.concurrent.ConcurrentHashMap<>();
 
     public BigQuerySource(BigQuery bigquery, BigQueryJobs jobs, Settings settings, Clock clock) {
         this.bigquery = bigquery;
@@ -115,19 +113,48 @@ public final class BigQuerySource implements Source {
                 + settings.stagingDays() + " days)");
     }
 
+    /** BigQuery bills at least this much for any query, metadata queries included. */
+    static final long MIN_BILLED = 10L << 20;
+
+    /**
+     * Dry-runs the query of each run of consecutive days (free) and refuses the run, before any job, if one would
+     * scan more than its cap, or if the cap is below what the metadata queries are billed at least.
+     */
+    @Override
+    public void checkCost(List<LocalDate> days, OptionalInt queryLimit) {
+        if (days.isEmpty()) {
+            return;
+        }
+        settings.maxBytesBilled().ifPresent(cap -> {
+            if (cap < MIN_BILLED) {
+                throw new PipelineException.BadInput("--max-bytes-billed " + cap + " is below the " + MIN_BILLED
+                        + " bytes BigQuery bills for any query (the metadata queries of every run): raise it;"
+                        + " nothing was spent");
+            }
+        });
+        for (List<LocalDate> segment : segments(days)) {
+            long estimate = estimate(segment, queryLimit);
+            long cap = cap(segment);
+            if (estimate > cap) {
+                throw new PipelineException.BadInput("The query for " + range(segment) + " would scan " + estimate
+                        + " bytes, over the cap of " + cap + " (--max-bytes-billed): raise the cap or load fewer days"
+                        + " at once; nothing was spent");
+            }
+        }
+    }
+
     /**
      * Day D is finished when BigQuery's batch job has rewritten its partition (modified at or after 08:00 UTC on
-     * D+1), or, failing that evidence, once D+2 has begun (UTC).
+     * D+1), or, failing that evidence, once D+2 has begun (UTC). Costs one metadata query, capped like every job.
      */
     @Override
     public LocalDate lastFinishedDay(Instant now) {
         LocalDate yesterday = LocalDate.ofInstant(now, ZoneOffset.UTC).minusDays(1);
         LocalDate byTime = yesterday.minusDays(1);
-        String sql = TransferQuery.completenessSql();
-        QueryJobConfiguration config = QueryJobConfiguration.newBuilder(sql)
+        QueryJobConfiguration config = QueryJobConfiguration.newBuilder(TransferQuery.completenessSql())
                 .addNamedParameter("partition", QueryParameterValue.string(BASIC.format(yesterday)))
                 .setUseLegacySql(false)
-                .setMaximumBytesBilled(GIB)
+                .setMaximumBytesBilled(metadataCap())
                 .setLabels(labels("completeness", "check"))
                 .build();
         // A cheap metadata query, asked afresh each time: a unique id, nothing to reattach to.
@@ -135,14 +162,7 @@ public final class BigQuerySource implements Source {
                 .toString().replace("-", ""));
         try {
             Job job = jobs.run(JobInfo.of(id, config), "completeness check");
-            TableResult result = jobs.call("read completeness", () -> {
-                try {
-                    return job.getQueryResults();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new PipelineException.TryLater("Interrupted");
-                }
-            });
+            TableResult result = results(job, "read completeness");
             Instant rewrittenBy = yesterday.plusDays(1).atTime(8, 0).toInstant(ZoneOffset.UTC);
             for (FieldValueList row : result.iterateAll()) {
                 Instant modified = Instant.ofEpochMilli(row.get("last_modified_time").getTimestampValue() / 1000);
@@ -153,6 +173,8 @@ public final class BigQuerySource implements Source {
                         + " daily rewrite (about 08:00-08:30 UTC)", yesterday, modified);
             }
             return byTime;
+        } catch (PipelineException.Interrupted e) {
+            throw e;
         } catch (PipelineException | BigQueryJobs.TransientJobFailure e) {
             log.warn("Could not check whether {} is finished at the source ({}); treating it as not finished",
                     yesterday, e.getMessage());
@@ -171,44 +193,79 @@ public final class BigQuerySource implements Source {
                     + (segment.size() == 1 ? "" : "s") + "), an estimated " + bytes + " bytes ("
                     + String.format(Locale.ROOT, "%.2f GiB, about $%.4f", bytes / (double) GIB,
                     bytes / (double) (1L << 40) * USD_PER_TIB) + " on demand), capped at " + cap(segment)
-                    + " bytes; then " + segment.size() + " free extract job" + (segment.size() == 1 ? "" : "s"));
+                    + " bytes; then one metadata query for its row counts (billed " + MIN_BILLED
+                    + " bytes) and " + segment.size() + " free extract job" + (segment.size() == 1 ? "" : "s"));
         }
         lines.add("bigquery: estimated total " + total + " bytes, about $"
-                + String.format(Locale.ROOT, "%.4f", total / (double) (1L << 40) * USD_PER_TIB));
+                + String.format(Locale.ROOT, "%.4f", total / (double) (1L << 40) * USD_PER_TIB)
+                + " (plus " + MIN_BILLED + " bytes per metadata query)");
         lines.add("bigquery: the SQL (parameters @first_day, @last_day" + (queryLimit.isPresent()
                 ? ", @row_limit=" + queryLimit.getAsInt() : "") + "):");
         lines.addAll(TransferQuery.sql(queryLimit).lines().toList());
         return lines;
     }
 
+    /** Exports reusing what a run the same UTC day finished; {@code runId} labels the jobs. */
     @Override
     public List<Manifest> export(List<LocalDate> days, String runId, OptionalInt queryLimit, Lake lake) {
+        List<Manifest> manifests = new ArrayList<>();
+        export(days, new ExportRequest(runId, queryLimit, false), lake, manifests::add);
+        manifests.sort(java.util.Comparator.comparing(Manifest::day));
+        return manifests;
+    }
+
+    @Override
+    public void export(List<LocalDate> days, ExportRequest request, Lake lake, Consumer<Manifest> exported) {
         if (!lake.location().startsWith("gs://")) {
             throw new PipelineException.BadInput("The BigQuery source exports into a gs:// lake, not "
                     + lake.location() + ": give --lake gs://bucket[/prefix]");
         }
-        List<Manifest> manifests = new ArrayList<>();
         for (List<LocalDate> segment : segments(days)) {
-            manifests.addAll(exportSegment(segment, runId, queryLimit, lake));
+            exportSegment(segment, request, lake, exported);
         }
-        return manifests;
     }
 
-    private List<Manifest> exportSegment(List<LocalDate> days, String runId, OptionalInt queryLimit, Lake lake) {
-        String sql = TransferQuery.sql(queryLimit);
-        String base = BASIC.format(LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC)) + "-"
-                + fingerprint(sql, days, queryLimit, lake.location());
-        long cap = cap(days);
-        long estimate = estimate(days, queryLimit);
-        if (estimate > cap) {
-            throw new PipelineException.BadInput("The query for " + range(days) + " would scan " + estimate
-                    + " bytes, over the cap of " + cap + " (--max-bytes-billed): raise the cap or load fewer days"
-                    + " at once; nothing was spent");
+    /**
+     * Exports a run of consecutive days. Each day's export folder starts with a key derived from the work (the SQL,
+     * the day, the limit, the project, dataset and lake) and the UTC date, or, for a fresh export, from the run id: a
+     * rerun finds the days an interrupted run finished and pays only for the rest, whatever its first day. Job ids
+     * derive from the days still to do, so a rerun with the same days reattaches to the jobs that are running or done.
+     */
+    private void exportSegment(List<LocalDate> days, ExportRequest request, Lake lake, Consumer<Manifest> exported) {
+        String sql = TransferQuery.sql(request.queryLimit());
+        Instant now = clock.instant();
+        Map<LocalDate, String> dayKeys = new LinkedHashMap<>();
+        for (LocalDate day : days) {
+            dayKeys.put(day, LakeLayout.workKey(now, request.fresh() ? request.runId() : "reusable", sql,
+                    day.toString(), String.valueOf(request.queryLimit()), settings.project(),
+                    settings.dataset().name(), lake.location()));
         }
+        java.util.Set<LocalDate> handed = new java.util.HashSet<>();
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-            String exportId = base + "-" + attempt;
+            List<LocalDate> pending = new ArrayList<>();
+            for (LocalDate day : days) {
+                if (handed.contains(day)) {
+                    continue;
+                }
+                Optional<Manifest> done = LakeLayout.finishedExport(lake, day, dayKeys.get(day));
+                if (done.isPresent()) {
+                    log.info("Reusing the export of {} already in {}/{} ({} rows; no BigQuery job needed)", day,
+                            lake.location(), LakeLayout.runPrefix(day, done.get().runId()), done.get().rows());
+                    handed.add(day);
+                    exported.accept(done.get());
+                } else {
+                    pending.add(day);
+                }
+            }
+            if (pending.isEmpty()) {
+                return;
+            }
+            String work = LakeLayout.workKey(now, pending.stream().map(dayKeys::get).toList()
+                    .toArray(String[]::new));
+            String idPart = work.replace('-', '_') + "_" + attempt;
             try {
-                return exportAttempt(days, exportId, runId, sql, queryLimit, cap, lake);
+                exportAttempt(pending, dayKeys, idPart, sql, request, lake, day -> handed.add(day), exported);
+                return;
             } catch (BigQueryJobs.TransientJobFailure e) {
                 log.warn("{}; redoing the export under new job ids (attempt {} of {})", e.getMessage(), attempt + 1,
                         ATTEMPTS);
@@ -218,21 +275,18 @@ public final class BigQuerySource implements Source {
                 }
             }
         }
-        throw new IllegalStateException("unreachable");
     }
 
-    private List<Manifest> exportAttempt(List<LocalDate> days, String exportId, String runId, String sql,
-                                         OptionalInt queryLimit, long cap, Lake lake) {
-        Map<LocalDate, Manifest> done = new LinkedHashMap<>();
-        for (LocalDate day : days) {
-            finishedManifest(lake, day, exportId).ifPresent(m -> done.put(day, m));
+    private void exportAttempt(List<LocalDate> days, Map<LocalDate, String> dayKeys, String idPart, String sql,
+                               ExportRequest request, Lake lake, Consumer<LocalDate> handed,
+                               Consumer<Manifest> exported) {
+        long cap = cap(days);
+        long estimate = estimate(days, request.queryLimit());
+        if (estimate > cap) {
+            throw new PipelineException.BadInput("The query for " + range(days) + " would scan " + estimate
+                    + " bytes, over the cap of " + cap + " (--max-bytes-billed): raise the cap or load fewer days"
+                    + " at once; nothing was spent");
         }
-        if (done.size() == days.size()) {
-            log.info("Reusing the export {} of {} already in the lake (no BigQuery job needed)", exportId,
-                    range(days));
-            return List.copyOf(done.values());
-        }
-        String idPart = exportId.replace('-', '_');
         String table = "token_transfers_" + idPart;
         QueryJobConfiguration.Builder query = QueryJobConfiguration.newBuilder(sql)
                 .addNamedParameter("first_day", QueryParameterValue.date(days.get(0).toString()))
@@ -244,32 +298,32 @@ public final class BigQuerySource implements Source {
                 .setWriteDisposition(JobInfo.WriteDisposition.WRITE_TRUNCATE)
                 .setCreateDisposition(JobInfo.CreateDisposition.CREATE_IF_NEEDED)
                 .setMaximumBytesBilled(cap)
-                .setLabels(labels("query", runId));
-        queryLimit.ifPresent(n -> query.addNamedParameter("row_limit", QueryParameterValue.int64(n)));
+                .setLabels(labels("query", request.runId()));
+        request.queryLimit().ifPresent(n -> query.addNamedParameter("row_limit", QueryParameterValue.int64(n)));
         long t0 = System.nanoTime();
         Job q = jobs.run(JobInfo.of(jobId("crypto_pipeline_q_" + idPart), query.build()), "query " + range(days));
         JobStatistics.QueryStatistics stats = q.getStatistics();
         log.info("BigQuery job {} staged {} into {}.{}: {} bytes billed, in {} ms", q.getJobId().getJob(), range(days),
                 settings.dataset(), table, stats == null ? "?" : stats.getTotalBytesBilled(),
                 (System.nanoTime() - t0) / 1_000_000);
+        Map<LocalDate, Long> rows = stagedRows(table, idPart, days, request.runId());
 
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(settings.extractThreads(),
                 days.size())));
         try {
-            List<Future<Manifest>> futures = new ArrayList<>();
+            List<Future<?>> futures = new ArrayList<>();
             for (LocalDate day : days) {
-                if (done.containsKey(day)) {
-                    futures.add(java.util.concurrent.CompletableFuture.completedFuture(done.get(day)));
-                } else {
-                    futures.add(pool.submit(() -> extractDay(day, exportId, idPart, table, q, runId, queryLimit,
-                            lake)));
-                }
+                String folder = dayKeys.get(day) + "-" + idPart.substring(idPart.indexOf('_') + 1).replace('_', '-');
+                futures.add(pool.submit(() -> {
+                    Manifest m = extractDay(day, folder, idPart, table, q, rows.get(day), request, lake);
+                    handed.accept(day);
+                    exported.accept(m);
+                    return null;
+                }));
             }
-            List<Manifest> manifests = new ArrayList<>();
-            for (Future<Manifest> f : futures) {
-                manifests.add(f.get());
+            for (Future<?> f : futures) {
+                f.get();
             }
-            return manifests;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
@@ -277,18 +331,71 @@ public final class BigQuerySource implements Source {
             throw new PipelineException.Failed("Export failed: " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new PipelineException.TryLater("Interrupted while exporting");
+            throw new PipelineException.Interrupted("Interrupted while exporting " + range(days));
         } finally {
             pool.shutdownNow();
         }
     }
 
-    private Manifest extractDay(LocalDate day, String exportId, String idPart, String table, Job query, String runId,
-                                OptionalInt queryLimit, Lake lake) throws IOException {
+    /**
+     * The rows of each day in the staging table, from its dataset's {@code INFORMATION_SCHEMA.PARTITIONS}, checked
+     * against the table's total: a day without a partition is a genuinely empty day only when the partitions account
+     * for every row of the table. Anything missing or unreadable is a failed data check, never 0 rows.
+     */
+    private Map<LocalDate, Long> stagedRows(String table, String idPart, List<LocalDate> days, String runId) {
+        QueryJobConfiguration config = QueryJobConfiguration.newBuilder(
+                        TransferQuery.stagingPartitionsSql(settings.project(), settings.dataset()))
+                .addNamedParameter("table", QueryParameterValue.string(table))
+                .setUseLegacySql(false)
+                .setMaximumBytesBilled(metadataCap())
+                .setLabels(labels("counts", runId))
+                .build();
+        Job job = jobs.run(JobInfo.of(jobId("crypto_pipeline_p_" + idPart), config), "row counts of " + table);
+        Map<LocalDate, Long> rows = new java.util.TreeMap<>();
+        long listed = 0;
+        for (FieldValueList row : results(job, "read the row counts of " + table).iterateAll()) {
+            String partition = row.get("partition_id").isNull() ? "" : row.get("partition_id").getStringValue();
+            long n = row.get("total_rows").isNull() ? 0 : row.get("total_rows").getLongValue();
+            LocalDate day;
+            try {
+                day = LocalDate.parse(partition, BASIC);
+            } catch (java.time.format.DateTimeParseException e) {
+                if (n == 0) {
+                    continue;
+                }
+                throw new PipelineException.DataCheck("The staging table " + settings.dataset() + "." + table
+                        + " has " + n + " rows in partition '" + partition + "', outside the days " + range(days)
+                        + "; the old data was kept");
+            }
+            if (!days.contains(day) && n > 0) {
+                throw new PipelineException.DataCheck("The staging table " + settings.dataset() + "." + table
+                        + " has " + n + " rows of " + day + ", outside the days " + range(days)
+                        + "; the old data was kept");
+            }
+            rows.put(day, n);
+            listed += n;
+        }
+        TableId id = TableId.of(settings.project(), settings.dataset().name(), table);
+        Table t = jobs.call("read staging table " + table, () -> bigquery.getTable(id));
+        if (t == null || t.getNumRows() == null) {
+            throw new PipelineException.DataCheck("The staging table " + settings.dataset() + "." + table
+                    + " is missing or has no row count (expired?): run again to export afresh; the old data was kept");
+        }
+        long total = t.getNumRows().longValue();
+        if (total != listed) {
+            throw new PipelineException.DataCheck("The staging table " + settings.dataset() + "." + table + " holds "
+                    + total + " rows but its partitions account for " + listed + ": the day counts cannot be"
+                    + " trusted; run again later; the old data was kept");
+        }
+        Map<LocalDate, Long> perDay = new LinkedHashMap<>();
+        days.forEach(d -> perDay.put(d, rows.getOrDefault(d, 0L)));
+        return perDay;
+    }
+
+    private Manifest extractDay(LocalDate day, String folderId, String idPart, String table, Job query, long rows,
+                                ExportRequest request, Lake lake) throws IOException {
         TableId partition = TableId.of(settings.project(), settings.dataset().name(), table + "$" + BASIC.format(day));
-        Table t = jobs.call("read staging partition " + partition.getTable(), () -> bigquery.getTable(partition));
-        long rows = t == null || t.getNumRows() == null ? 0 : t.getNumRows().longValue();
-        String folder = LakeLayout.runPrefix(day, exportId);
+        String folder = LakeLayout.runPrefix(day, folderId);
         List<String> sourceJobs = new ArrayList<>(List.of(query.getJobId().getJob()));
         if (rows > 0) {
             String uri = lake.location() + "/" + folder + "part-*.csv.gz";
@@ -296,7 +403,7 @@ public final class BigQuerySource implements Source {
                     .setFormat("CSV")
                     .setCompression("GZIP")
                     .setPrintHeader(false)
-                    .setLabels(labels("extract", runId))
+                    .setLabels(labels("extract", request.runId()))
                     .build();
             Job x = jobs.run(JobInfo.of(jobId("crypto_pipeline_x_" + idPart + "_" + BASIC.format(day)), extract),
                     "extract " + day);
@@ -310,28 +417,33 @@ public final class BigQuerySource implements Source {
             }
         }
         if (rows > 0 && files.isEmpty()) {
-            throw new PipelineException.Failed("BigQuery extract for " + day + " wrote no files into "
-                    + lake.location() + "/" + folder);
+            throw new PipelineException.DataCheck("The BigQuery extract of " + day + " (" + rows + " rows) wrote no"
+                    + " files into " + lake.location() + "/" + folder + "; the old data of the day was kept");
         }
-        Manifest manifest = new Manifest(day, exportId, name(), rows, TransferColumn.names(), files, sourceJobs,
-                queryLimit.isPresent() ? queryLimit.getAsInt() : null, clock.instant());
+        Manifest manifest = new Manifest(day, folderId, name(), rows, TransferColumn.names(), files, sourceJobs,
+                request.queryLimit().isPresent() ? request.queryLimit().getAsInt() : null, clock.instant());
         LakeLayout.writeManifest(lake, manifest);
         log.info("Exported {} rows for {} into {} files of {}/{}", rows, day, files.size(), lake.location(), folder);
         return manifest;
     }
 
-    private Optional<Manifest> finishedManifest(Lake lake, LocalDate day, String exportId) {
-        try {
-            if (!LakeLayout.finishedRuns(lake, day).contains(exportId)) {
-                return Optional.empty();
+    private TableResult results(Job job, String what) {
+        return jobs.call(what, () -> {
+            try {
+                return job.getQueryResults();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PipelineException.Interrupted("Interrupted while waiting for BigQuery");
             }
-            return Optional.of(LakeLayout.readManifest(lake, day, exportId));
-        } catch (IOException e) {
-            throw new PipelineException.Failed("Cannot list the lake " + lake.location() + ": " + e.getMessage(), e);
-        }
+        });
     }
 
     private long estimate(List<LocalDate> days, OptionalInt queryLimit) {
+        String key = days.get(0) + ".." + days.get(days.size() - 1) + "/" + queryLimit;
+        Long cached = estimates.get(key);
+        if (cached != null) {
+            return cached;
+        }
         QueryJobConfiguration.Builder dry = QueryJobConfiguration.newBuilder(TransferQuery.sql(queryLimit))
                 .addNamedParameter("first_day", QueryParameterValue.date(days.get(0).toString()))
                 .addNamedParameter("last_day", QueryParameterValue.date(days.get(days.size() - 1).toString()))
@@ -345,7 +457,14 @@ public final class BigQuerySource implements Source {
                 .setLocation(settings.location()).build()).build()));
         JobStatistics.QueryStatistics stats = job.getStatistics();
         Long bytes = stats == null ? null : stats.getTotalBytesProcessed();
-        return bytes == null ? 0 : bytes;
+        long estimate = bytes == null ? 0 : bytes;
+        estimates.put(key, estimate);
+        return estimate;
+    }
+
+    /** The cap of the metadata queries: the user's cap, else 1 GiB (they are billed 10 MB). */
+    private long metadataCap() {
+        return settings.maxBytesBilled().orElse(GIB);
     }
 
     private long cap(List<LocalDate> days) {
@@ -376,20 +495,6 @@ public final class BigQuerySource implements Source {
             segments.add(current);
         }
         return segments;
-    }
-
-    private String fingerprint(String sql, List<LocalDate> days, OptionalInt limit, String lake) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            for (String part : List.of(sql, days.get(0).toString(), days.get(days.size() - 1).toString(),
-                    String.valueOf(limit), settings.project(), settings.dataset().name(), lake)) {
-                sha.update(part.getBytes(StandardCharsets.UTF_8));
-                sha.update((byte) 0);
-            }
-            return HexFormat.of().formatHex(sha.digest()).substring(0, 10);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static String range(List<LocalDate> days) {

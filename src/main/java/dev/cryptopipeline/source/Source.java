@@ -5,13 +5,31 @@ import dev.cryptopipeline.lake.Manifest;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
+import java.util.Objects;
 import java.util.OptionalInt;
+import java.util.function.Consumer;
 
 /**
  * Produces days of cleaned, de-duplicated, enriched token transfers as lake files plus a manifest per day, in the
  * lake format of {@link dev.cryptopipeline.lake.TransferColumn}. Days are UTC days.
  */
 public interface Source {
+
+    /**
+     * What one export run asks for.
+     *
+     * @param runId      the run's id, unique per run (labels, and the folder of a fresh export)
+     * @param queryLimit at most this many rows per day, the first by {@code (block_number, log_index)}
+     * @param fresh      true to export anew even if the lake holds a finished export of the same work (a reload:
+     *                   the user asks because the source changed); false to reuse such an export made the same UTC
+     *                   day (a rerun after a crash pays once)
+     */
+    record ExportRequest(String runId, OptionalInt queryLimit, boolean fresh) {
+        public ExportRequest {
+            Objects.requireNonNull(runId, "runId");
+            Objects.requireNonNull(queryLimit, "queryLimit");
+        }
+    }
 
     /** A short name for logs and manifests ({@code synthetic}, {@code bigquery}). */
     String name();
@@ -26,24 +44,43 @@ public interface Source {
     }
 
     /**
+     * Checks, spending nothing (dry runs only), that exporting {@code days} stays within the source's cost cap, so a
+     * run that would exceed it starts no job at all. Idempotent.
+     *
+     * @throws dev.cryptopipeline.PipelineException.BadInput if the estimate exceeds the cap
+     */
+    default void checkCost(List<LocalDate> days, OptionalInt queryLimit) {
+    }
+
+    /**
      * The last UTC day the source has finished (will no longer change), as of {@code now}. Never after the day before
-     * {@code now}'s UTC day.
+     * {@code now}'s UTC day. May run a (capped) metadata job: call it only when that day matters.
      */
     LocalDate lastFinishedDay(Instant now);
 
     /**
-     * Exports each day into {@code run=<runId>} folders of the lake, writing each day's manifest last. Idempotent per
-     * (day, runId) in effect: a finished day's folder is left as it is. Days are exported in bulk where the source
-     * can (one scan for a range), so callers pass ranges, not single days.
+     * Exports each day into a {@code run=<runId>} folder of the lake, writing each day's manifest last.
      *
      * @param days       the UTC days, ascending, each finished
-     * @param runId      the run's id; the source may choose its own folder name (each manifest names it), e.g. to
-     *                   reattach to the work of an interrupted run
+     * @param runId      the run's id; the source may choose its own folder names (each manifest names its folder),
+     *                   e.g. to reattach to the work of an interrupted run
      * @param queryLimit at most this many rows per day, the first by {@code (block_number, log_index)}
      * @return one manifest per day, in the order of {@code days}; the loader reads each day's manifest again from
      *         the lake, at {@code run=<manifest.runId()>}
      */
     List<Manifest> export(List<LocalDate> days, String runId, OptionalInt queryLimit, Lake lake);
+
+    /**
+     * Exports each day, handing each day's manifest to {@code exported} as soon as that day is finished in the lake,
+     * so loading can start before the last day is exported. Days are exported in bulk where the source can (one
+     * scan for a range), so callers pass ranges, not single days. {@code exported} may be called from other threads
+     * and may block (back pressure). Stops early, throwing, when the calling thread is interrupted.
+     *
+     * <p>The default exports everything, then hands the manifests over in day order.
+     */
+    default void export(List<LocalDate> days, ExportRequest request, Lake lake, Consumer<Manifest> exported) {
+        export(days, request.runId(), request.queryLimit(), lake).forEach(exported);
+    }
 
     /**
      * What {@link #export} would do for these days, without doing it or spending anything (a dry run).

@@ -19,7 +19,9 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.function.Consumer;
 import java.util.SplittableRandom;
 import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
@@ -40,6 +42,8 @@ public final class SyntheticSource implements Source {
     private static final int SECONDS_PER_BLOCK = 12;
     private static final long GENESIS_EPOCH_DAY = LocalDate.of(2015, 7, 30).toEpochDay();
     private static final List<Token> TOKENS = tokens();
+    /** Changes whenever the generator's output changes, so an export of an older generator is never reused. */
+    private static final String GENERATOR_VERSION = "1";
 
     private final int rowsPerDay;
     private final int rowsPerFile;
@@ -72,19 +76,49 @@ public final class SyntheticSource implements Source {
     @Override
     public List<Manifest> export(List<LocalDate> days, String runId, OptionalInt queryLimit, Lake lake) {
         List<Manifest> manifests = new ArrayList<>(days.size());
+        export(days, new ExportRequest(runId, queryLimit, true), lake, manifests::add);
+        return manifests;
+    }
+
+    /**
+     * Generates each day in turn. A fresh request writes into {@code run=<runId>}; otherwise a finished export of the
+     * same work (day, volume, limit) made the same UTC day is reused, so a rerun after a crash does not generate
+     * again.
+     */
+    @Override
+    public void export(List<LocalDate> days, ExportRequest request, Lake lake, Consumer<Manifest> exported) {
         for (LocalDate day : days) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new PipelineException.Interrupted("Interrupted while exporting " + day);
+            }
             long started = System.nanoTime();
             try {
-                Manifest m = exportDay(day, runId, queryLimit, lake);
-                manifests.add(m);
+                String folder;
+                if (request.fresh()) {
+                    folder = request.runId();
+                } else {
+                    String key = LakeLayout.workKey(clock.instant(), name(), GENERATOR_VERSION, day.toString(),
+                            Integer.toString(rowsPerDay), String.valueOf(request.queryLimit()), lake.location());
+                    Optional<Manifest> done = LakeLayout.finishedExport(lake, day, key);
+                    if (done.isPresent()) {
+                        log.info("Reusing the export of {} already in {}/{} ({} rows)", day, lake.location(),
+                                LakeLayout.runPrefix(day, done.get().runId()), done.get().rows());
+                        exported.accept(done.get());
+                        continue;
+                    }
+                    folder = LakeLayout.newFolder(lake, day, key);
+                }
+                Manifest m = exportDay(day, folder, request.queryLimit(), lake);
                 log.info("Exported {} rows for {} into {} files of {}/{} in {} ms", m.rows(), day, m.files().size(),
-                        lake.location(), LakeLayout.runPrefix(day, runId), (System.nanoTime() - started) / 1_000_000);
+                        lake.location(), LakeLayout.runPrefix(day, folder), (System.nanoTime() - started) / 1_000_000);
+                exported.accept(m);
+            } catch (java.io.InterruptedIOException | java.nio.channels.ClosedByInterruptException e) {
+                throw new PipelineException.Interrupted("Interrupted while exporting " + day);
             } catch (IOException e) {
                 throw new PipelineException.Failed("Cannot write day " + day + " to the lake " + lake.location()
                         + " (" + e.getMessage() + "): free space or fix permissions, then run again", e);
             }
         }
-        return manifests;
     }
 
     @Override

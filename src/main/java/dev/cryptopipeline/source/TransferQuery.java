@@ -28,6 +28,20 @@ public final class TransferQuery {
                 + ".INFORMATION_SCHEMA.PARTITIONS` WHERE table_name = 'token_transfers' AND partition_id = @partition";
     }
 
+    /**
+     * The row count of each day partition of a staging table, from its dataset's {@code INFORMATION_SCHEMA.PARTITIONS}
+     * (a metadata query). Parameter {@code @table} (STRING). Columns {@code partition_id} (STRING, {@code YYYYMMDD})
+     * and {@code total_rows} (INT64).
+     */
+    public static String stagingPartitionsSql(String project, dev.cryptopipeline.config.Identifier dataset) {
+        if (!project.matches("[a-z][a-z0-9.:-]{0,62}[a-z0-9]")) {
+            throw new dev.cryptopipeline.PipelineException.BadInput("Invalid Google Cloud project id '" + project
+                    + "': use lowercase letters, digits and hyphens");
+        }
+        return "SELECT partition_id, total_rows FROM `" + project + "." + dataset.name()
+                + ".INFORMATION_SCHEMA.PARTITIONS` WHERE table_name = @table";
+    }
+
     /** The query for {@code [@first_day, @last_day]}, with a per-day row limit when {@code queryLimit} is present. */
     public static String sql(OptionalInt queryLimit) {
         String select = Arrays.stream(TransferColumn.values())

@@ -49,6 +49,16 @@ public final class RunLock {
                 + holder(connection, key) + "; try again when it has finished");
     }
 
+    /**
+     * Who holds the lock on {@code schema} now, if anyone (as the message of a refused run names them). Takes no lock.
+     */
+    public static java.util.Optional<String> holder(Connection connection, Identifier schema) throws SQLException {
+        String who = holder(connection, keyOf(schema));
+        return who.equals(NOBODY) ? java.util.Optional.empty() : java.util.Optional.of(who);
+    }
+
+    private static final String NOBODY = "a session that has just released it";
+
     private static String holder(Connection connection, int key) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("""
                 SELECT a.application_name, a.pid, a.backend_start, a.client_addr::text
@@ -59,7 +69,7 @@ public final class RunLock {
             ps.setInt(2, key);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
-                    return "a session that has just released it";
+                    return NOBODY;
                 }
                 String app = rs.getString(1);
                 OffsetDateTime since = rs.getObject(3, OffsetDateTime.class);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cryptopipeline.CliRun;
 import dev.cryptopipeline.TestPostgres;
+import dev.cryptopipeline.sink.Migrations;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -112,8 +113,8 @@ class CliIT {
         // then
         assertThat(setup.exitCode()).as(setup.toString()).isZero();
         String cron = setup.lines().get(setup.lines().size() - 1);
-        assertThat(cron).matches("\\d{1,2} \\d{1,2} \\* \\* \\* .* daily --source synthetic --lake .*")
-                .contains("--data-dir " + dataDir).contains("--query-limit 400")
+        assertThat(cron).matches("\\d{1,2} \\d{1,2} \\* \\* \\* CRYPTO_PIPELINE_NO_BUILD=1 .* daily --config .*")
+                .contains("--config " + dataDir.resolve("crypto-pipeline.properties")).contains("--query-limit 400")
                 .endsWith(">> " + dataDir.resolve("daily.log") + " 2>&1");
         assertThat(setup.out()).contains("loaded 3 days (1200 rows)");
         assertThat(dataDir.resolve("postgres/postmaster.pid")).as("server stopped at the end").doesNotExist();
@@ -124,8 +125,13 @@ class CliIT {
         CliRun status = CliRun.run("status", "--json", "--data-dir", dataDir.toString());
         assertThat(status.exitCode()).as(status.toString()).isZero();
         assertThat(status.out()).contains("{\"day\":\"" + YESTERDAY + "\",\"rows\":400,");
-        CliRun daily = CliRun.run("daily", "--source", "synthetic", "--data-dir", dataDir.toString());
+        // and a bare daily runs with the settings setup saved (synthetic source, local lake, embedded database)
+        CliRun daily = CliRun.run("daily", "--data-dir", dataDir.toString());
+        assertThat(daily.exitCode()).as(daily.toString()).isZero();
         assertThat(daily.out()).contains("nothing to do");
+        CliRun table = CliRun.run("status", "--data-dir", dataDir.toString());
+        assertThat(table.out()).contains("Config:   " + dataDir.resolve("crypto-pipeline.properties")
+                + " (saved by setup)");
     }
 
     @Test
@@ -136,11 +142,13 @@ class CliIT {
         CliRun first = CliRun.run(args);
         CliRun second = CliRun.run(args);
         assertThat(first.out()).contains("lake " + dataDir.resolve("lake") + ": created")
-                .contains("created or migrated to version 2");
+                .contains("created or migrated to version " + Migrations.latestVersion());
         assertThat(second.exitCode()).isZero();
-        assertThat(second.out()).contains(": already exists").contains("already up to date (version 2)");
+        assertThat(second.out()).contains(": already exists")
+                .contains("already up to date (version " + Migrations.latestVersion() + ")");
         try (Connection c = TestPostgres.superuser()) {
-            assertThat(queryLong(c, "SELECT count(*) FROM " + schema + ".schema_migrations")).isEqualTo(2);
+            assertThat(queryLong(c, "SELECT count(*) FROM " + schema + ".schema_migrations"))
+                    .isEqualTo(Migrations.latestVersion());
         }
     }
 }

@@ -22,7 +22,10 @@ class CliTest {
 
     private CliRun cli(String... args) {
         List<String> all = new ArrayList<>(Arrays.asList(args));
-        all.addAll(List.of("--source", "synthetic", "--data-dir", dataDir.toString()));
+        if (!all.get(0).equals("status")) {
+            all.addAll(List.of("--source", "synthetic"));
+        }
+        all.addAll(List.of("--data-dir", dataDir.toString()));
         return CliRun.run(all.toArray(String[]::new));
     }
 
@@ -38,6 +41,51 @@ class CliTest {
     void an_unknown_option_is_named_with_the_way_to_help() {
         assertUsageError(cli("daily", "--frobnicate"), "Unknown option: '--frobnicate'",
                 "Run 'crypto-pipeline daily --help'");
+    }
+
+    @Test
+    void a_mistyped_option_is_named_with_the_closest_valid_one_even_when_a_required_option_is_missing() {
+        assertUsageError(cli("backfill", "--start-dat", "2024-01-01"), "Unknown option: '--start-dat'",
+                "Did you mean --start-date?");
+        assertUsageError(cli("daily", "--querylimit=5"), "Unknown option: '--querylimit'", "--query-limit");
+    }
+
+    @Test
+    void a_mistyped_command_is_named_with_the_closest_valid_one() {
+        CliRun run = CliRun.run("dayly", "--data-dir", dataDir.toString());
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("Unknown command: 'dayly'").contains("Did you mean daily?");
+        assertThat(run.err().strip().lines()).hasSize(1);
+    }
+
+    @Test
+    void each_command_lists_only_the_options_it_uses() {
+        CliRun status = CliRun.run("status", "--help");
+        assertThat(status.out()).contains("--jdbc-url", "--check", "--max-age-days", "Exit codes:")
+                .doesNotContain("--gcp-project", "--bq-dataset", "--query-limit", "--source");
+        assertUsageError(cli("status", "--source", "synthetic"), "Unknown option: '--source'");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-1", "33"})
+    void a_jobs_count_out_of_range_is_refused(String jobs) {
+        assertUsageError(cli("backfill", "--start-date", "2024-01-01", "--jobs", jobs),
+                "--jobs must be between 1 and 32");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"jdbc:postgresql://localhost:notaport/db", "jdbc:postgresql://127.0.0.1:1/db?password",
+            "jdbc:postgresql://[::1/db"})
+    void a_jdbc_url_the_driver_cannot_read_is_one_clear_line(String url) {
+        CliRun run = cli("backfill", "--start-date", "2024-01-01", "--jdbc-url", url);
+        assertThat(run.exitCode()).as(run.toString()).isIn(1, 2);
+        assertThat(run.err().strip().lines()).as(run.toString()).hasSize(1);
+        assertThat(run.err()).doesNotContain("Exception");
+    }
+
+    @Test
+    void a_negative_max_age_is_refused() {
+        assertUsageError(cli("status", "--check", "--max-age-days", "-1"), "--max-age-days must be 0 or more");
     }
 
     @Test
@@ -154,5 +202,13 @@ class CliTest {
         CliRun run = CliRun.run("--version");
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).startsWith("crypto-pipeline ");
+        assertThat(run.out().strip().lines()).hasSize(1);
+    }
+
+    @Test
+    void a_bash_completion_script_is_generated() {
+        CliRun run = CliRun.run("generate-completion");
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("complete -F").contains("backfill").contains("--start-date");
     }
 }

@@ -40,8 +40,11 @@ class LocalPipelineIT {
 
     private CliRun cli(String... args) {
         List<String> all = new ArrayList<>(Arrays.asList(args));
-        all.addAll(List.of("--source", "synthetic", "--jdbc-url", TestPostgres.jdbcUrl(), "--pg-schema", schema,
-                "--data-dir", dataDir.toString(), "--rows-per-day", "2000"));
+        all.addAll(List.of("--jdbc-url", TestPostgres.jdbcUrl(), "--pg-schema", schema, "--data-dir",
+                dataDir.toString()));
+        if (!args[0].equals("status")) {
+            all.addAll(List.of("--source", "synthetic", "--rows-per-day", "2000"));
+        }
         return CliRun.run(all.toArray(String[]::new));
     }
 
@@ -222,10 +225,11 @@ class LocalPipelineIT {
         assertThat(status.exitCode()).isZero();
         assertThat(status.lines()).hasSize(1);
         assertThat(status.out()).startsWith("{\"days\":[{\"day\":\"" + YESTERDAY.minusDays(3) + "\",\"rows\":2000,")
-                .contains("\"gaps\":[\"" + YESTERDAY.minusDays(2) + "\"]")
+                .contains("\"gaps\":[{\"from\":\"" + YESTERDAY.minusDays(2) + "\",\"to\":\"" + YESTERDAY.minusDays(2)
+                        + "\",\"days\":1}]")
                 .contains("\"last_run\":{\"command\":\"daily\"").contains("\"outcome\":\"ok\"");
         CliRun table = cli("status");
-        assertThat(table.out()).contains("Gaps:     1 [" + YESTERDAY.minusDays(2) + "]");
+        assertThat(table.out()).contains("Gaps:     1 day(s) missing: " + YESTERDAY.minusDays(2) + " (1 day)");
     }
 
     private static String[] concat(String[] a, String... b) {

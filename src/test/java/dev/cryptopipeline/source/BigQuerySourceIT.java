@@ -94,7 +94,7 @@ class BigQuerySourceIT {
             assertThat(e.path("compression").asText()).isEqualTo("GZIP");
             assertThat(e.path("destinationFormat").asText()).isEqualTo("CSV");
             assertThat(e.path("destinationUris").get(0).asText())
-                    .matches("gs://lake-bucket/prod/token_transfers/day=2026-11-2[0-2]/run=20261127-[0-9a-f]{10}-1/"
+                    .matches("gs://lake-bucket/prod/token_transfers/day=2026-11-2[0-2]/run=20261127-[0-9a-f]{10}-[0-9a-f]{10}-1/"
                             + "part-\\*\\.csv\\.gz");
             assertThat(x.path("jobReference").path("jobId").asText()).startsWith(queryJobId.replace("_q_", "_x_"));
         }

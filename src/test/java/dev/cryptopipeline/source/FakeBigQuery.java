@@ -69,6 +69,8 @@ final class FakeBigQuery implements AutoCloseable {
     /** The last modification of the newest source partition, for the completeness check. */
     volatile Instant lastModified = Instant.now();
     volatile ExtractWriter extractWriter = (uri, day, rows) -> { };
+    /** When set, the staging partitions' row counts come back empty (unreadable metadata). */
+    volatile boolean losePartitionCounts;
 
     FakeBigQuery() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -301,13 +303,27 @@ final class FakeBigQuery implements AutoCloseable {
     private ArrayNode results(ObjectNode job, ArrayNode fields) {
         String sql = job.path("configuration").path("query").path("query").asText();
         ArrayNode rows = JSON.createArrayNode();
-        if (sql.contains("INFORMATION_SCHEMA.PARTITIONS")) {
+        Map<String, String> params = new HashMap<>();
+        for (JsonNode qp : job.path("configuration").path("query").path("queryParameters")) {
+            params.put(qp.path("name").asText(), qp.path("parameterValue").path("value").asText());
+        }
+        if (sql.contains("INFORMATION_SCHEMA.PARTITIONS") && params.containsKey("table")) {
+            // The row count of each partition of a staging table.
+            fields.addObject().put("name", "partition_id").put("type", "STRING").put("mode", "NULLABLE");
+            fields.addObject().put("name", "total_rows").put("type", "INTEGER").put("mode", "NULLABLE");
+            if (losePartitionCounts) {
+                return rows;
+            }
+            for (var e : tables.getOrDefault(params.get("table"), Map.of()).entrySet()) {
+                ArrayNode f = rows.addObject().putArray("f");
+                f.addObject().put("v", e.getKey().format(DateTimeFormatter.BASIC_ISO_DATE));
+                f.addObject().put("v", Long.toString(e.getValue()));
+            }
+        } else if (sql.contains("INFORMATION_SCHEMA.PARTITIONS")) {
             fields.addObject().put("name", "partition_id").put("type", "STRING").put("mode", "NULLABLE");
             fields.addObject().put("name", "last_modified_time").put("type", "TIMESTAMP").put("mode", "NULLABLE");
-            String partition = job.path("configuration").path("query").path("queryParameters").get(0)
-                    .path("parameterValue").path("value").asText();
             ArrayNode f = rows.addObject().putArray("f");
-            f.addObject().put("v", partition);
+            f.addObject().put("v", params.get("partition"));
             f.addObject().put("v", String.format("%d.%06d", lastModified.getEpochSecond(),
                     lastModified.getNano() / 1000));
         }
