@@ -146,7 +146,7 @@ class GoogleSqlIT {
     }
 
     @Test
-    void googlesql_functions_behave_as_the_cleaning_expressions_assume() {
+    void the_functions_the_cleaning_relies_on_behave_as_pinned_here() {
         // when
         Map<String, Object> row = engine.execute("""
                 SELECT
@@ -161,7 +161,8 @@ class GoogleSqlIT {
                   DATE(TIMESTAMP '2024-03-01 23:30:00+00') AS utc_day
                 """, Map.of("day", FIRST_DAY)).maps().get(0);
         // then: \p{Cc} takes C0, DEL and C1 controls, not format characters (U+200B); LEFT and LENGTH count
-        // characters, not bytes or UTF-16 units; the default time zone is UTC
+        // characters (code points), not bytes or UTF-16 units; SAFE_CAST reads hex and trims spaces, so decimals
+        // '0x12' or ' 8 ' are numbers, not NULL; the default time zone is UTC
         assertThat(row).containsEntry("stripped", "abcde\u200bf").containsEntry("left4", "ééé🚀")
                 .containsEntry("length", 2L)
                 .containsEntry("hex", 18L).containsEntry("spaced", 8L)
