@@ -20,9 +20,16 @@ public final class TestPipelines {
 
     public static Pipeline pipeline(SourceKind kind, Source source, Lake lake, String jdbcUrl, String schema,
                                     Path dataDir, int rowsPerDay, boolean dryRun, Pipeline.Retry retry) {
+        return pipeline(kind, source, lake, jdbcUrl, schema, dataDir, rowsPerDay, OptionalInt.empty(), dryRun, retry);
+    }
+
+    /** As above, with {@code --query-limit}. */
+    public static Pipeline pipeline(SourceKind kind, Source source, Lake lake, String jdbcUrl, String schema,
+                                    Path dataDir, int rowsPerDay, OptionalInt queryLimit, boolean dryRun,
+                                    Pipeline.Retry retry) {
         PipelineConfig config = new PipelineConfig(kind, lake.location(),
                 new PipelineConfig.DatabaseConfig(Optional.of(jdbcUrl), Optional.empty(), Optional.empty()),
-                new Identifier(schema), dataDir, OptionalInt.empty(), rowsPerDay, PipelineConfig.GcpConfig.defaults(),
+                new Identifier(schema), dataDir, queryLimit, rowsPerDay, PipelineConfig.GcpConfig.defaults(),
                 dryRun);
         return new Pipeline(config, source, lake, new JdbcDatabase(jdbcUrl, Optional.empty(), Optional.empty()),
                 Clock.systemUTC(), new RunContext("test", "test", "test-host", ProcessHandle.current().pid()), retry);

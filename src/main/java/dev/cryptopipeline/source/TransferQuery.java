@@ -52,6 +52,8 @@ public final class TransferQuery {
                 -- --query-limit: the first @row_limit rows of each day in a fixed order, so a re-run loads the same rows.
                 limited AS (
                   SELECT * FROM transfers
+                  -- GoogleSQL takes QUALIFY only after a WHERE, GROUP BY or HAVING clause.
+                  WHERE TRUE
                   QUALIFY ROW_NUMBER() OVER (PARTITION BY DATE(block_timestamp) ORDER BY block_number, log_index)
                           <= @row_limit
                 )""";

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +41,21 @@ class TransferQueryTest {
     }
 
     @Test
+    void every_qualify_follows_a_where_group_by_or_having_clause_as_googlesql_requires() {
+        for (OptionalInt limit : List.of(OptionalInt.empty(), OptionalInt.of(100))) {
+            // given
+            String[] pieces = TransferQuery.sql(limit).split("\n\\s*QUALIFY ");
+            // then: between a QUALIFY and the SELECT it belongs to, a WHERE, GROUP BY or HAVING
+            for (int i = 0; i < pieces.length - 1; i++) {
+                String select = pieces[i].substring(pieces[i].lastIndexOf("\n  SELECT "));
+                assertThat(select).as("the SELECT before QUALIFY #%d (limit %s)", i + 1, limit)
+                        .containsAnyOf("\n  WHERE ", "\n  GROUP BY ", "\n  HAVING ");
+            }
+            assertThat(pieces).as("QUALIFY clauses (limit %s)", limit).hasSize(limit.isPresent() ? 5 : 4);
+        }
+    }
+
+    @Test
     void the_query_handles_the_traps_of_the_source_data() {
         String sql = TransferQuery.sql(OptionalInt.of(100));
         assertThat(sql)
@@ -63,6 +79,7 @@ class TransferQueryTest {
                 .contains("PARTITION BY transaction_hash, log_index")
                 // 9: a deterministic per-day limit, not a plain LIMIT
                 .contains("ORDER BY block_number, log_index)").contains("<= @row_limit").doesNotContain("LIMIT ")
+                .contains("WHERE TRUE\n  QUALIFY ROW_NUMBER() OVER (PARTITION BY DATE(block_timestamp)")
                 // bytea as COPY reads it
                 .contains("CONCAT('\\\\x', LOWER(SUBSTR(t.token_address, 3)))");
     }
