@@ -5,13 +5,22 @@ import com.google.cloud.ServiceOptions;
 import com.google.cloud.bigquery.BigQuery;
 import com.google.cloud.bigquery.BigQueryOptions;
 import dev.cryptopipeline.config.Identifier;
+import dev.cryptopipeline.lake.FakeGcs;
 import dev.cryptopipeline.lake.TestStorage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.zip.GZIPOutputStream;
 
-/** Wires the real BigQuery client to {@link FakeBigQuery}, and the fake's extracts to a {@link TestStorage}. */
+/**
+ * Wires the real BigQuery client to {@link FakeBigQuery}, and the fake's extracts to a {@link TestStorage} or a
+ * {@link FakeGcs}.
+ */
 public final class BigQueryExports {
     public static final String PROJECT = "test-project";
     public static final BigQueryJobs.Timing FAST = new BigQueryJobs.Timing(Duration.ofMillis(5),
@@ -37,7 +46,21 @@ public final class BigQueryExports {
      * {@code YYYY-MM-DD HH:MM:SS UTC}, split into two files when there is more than one row.
      */
     public static void writeExtractsInto(FakeBigQuery fake, TestStorage gcs) {
-        fake.extractWriter = (uri, day, rows) -> {
+        fake.extractWriter = extracts(gcs::writeGzip);
+    }
+
+    /** The same, into a Cloud Storage served over HTTP; as for BigQuery, the bucket must exist. */
+    public static void writeExtractsInto(FakeBigQuery fake, FakeGcs gcs) {
+        fake.extractWriter = extracts((bucket, name, content) -> gcs.put(bucket, name, gzip(content)));
+    }
+
+    /** Writes one file of an extract, given its uncompressed content. */
+    private interface ExtractFile {
+        void write(String bucket, String name, String content) throws IOException;
+    }
+
+    private static FakeBigQuery.ExtractWriter extracts(ExtractFile files) {
+        return (uri, day, rows) -> {
             String path = uri.substring("gs://".length());
             String bucket = path.substring(0, path.indexOf('/'));
             String name = path.substring(path.indexOf('/') + 1);
@@ -53,10 +76,18 @@ public final class BigQueryExports {
             }
             for (int i = 0; i < parts.length; i++) {
                 if (parts[i].length() > 0 || (i == 0 && rows == 0)) {
-                    gcs.writeGzip(bucket, name.replace("*", String.format("%012d", i)), parts[i].toString());
+                    files.write(bucket, name.replace("*", String.format("%012d", i)), parts[i].toString());
                 }
             }
         };
+    }
+
+    private static byte[] gzip(String content) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (OutputStream gz = new GZIPOutputStream(bytes)) {
+            gz.write(content.getBytes(StandardCharsets.UTF_8));
+        }
+        return bytes.toByteArray();
     }
 
 }
