@@ -41,6 +41,10 @@ final class SetupCommand implements Callable<Integer> {
             description = "With --chain: the last day to load (default: yesterday, UTC).")
     LocalDate endDate;
 
+    @Option(names = "--systemd", description = "Also print a systemd service and timer that run daily at 09:30 UTC"
+            + " with the saved configuration, as this user, and how to install them.")
+    boolean systemd;
+
     @Override
     public Integer call() {
         if (chain && startDate == null) {
@@ -87,6 +91,10 @@ final class SetupCommand implements Callable<Integer> {
                 out.println(report.summaryLine());
                 out.println("# Load each new day from cron: add the next line with 'crontab -e'.");
                 out.println(cron);
+            }
+            if (systemd) {
+                out.print(SystemdUnits.of(launcher(), System.getProperty("user.name"), pipeline.config())
+                        .instructions());
             }
             return 0;
         }

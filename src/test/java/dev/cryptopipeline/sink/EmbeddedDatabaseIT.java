@@ -1,0 +1,100 @@
+package dev.cryptopipeline.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cryptopipeline.PipelineException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The embedded server in this JVM: opening without creating anything, and uses counted within one process. */
+class EmbeddedDatabaseIT {
+    @TempDir
+    Path dir;
+
+    private static long selectOne(Database db) throws Exception {
+        try (Connection c = db.connect("test"); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT 1")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private List<String> tree(Path root) throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.map(root::relativize).map(Path::toString).sorted().toList();
+        }
+    }
+
+    @Test
+    void opening_without_creating_a_data_directory_that_has_no_database_says_so_and_creates_nothing()
+            throws Exception {
+        Path missing = dir.resolve("nothing-here");
+        Files.createDirectories(dir.resolve("empty"));
+        for (Path dataDir : List.of(missing, dir.resolve("empty"))) {
+            // given
+            Database db = EmbeddedDatabase.lazy(dataDir, false);
+            // when / then
+            assertThatThrownBy(() -> db.connect("status")).isInstanceOf(PipelineException.Failed.class)
+                    .hasMessage("No crypto-pipeline database in " + dataDir + ": check --data-dir, or run"
+                            + " 'crypto-pipeline setup' first");
+            db.close();
+        }
+        assertThat(missing).doesNotExist();
+        assertThat(dir.resolve("empty")).isEmptyDirectory();
+    }
+
+    @Test
+    void opening_without_creating_uses_an_existing_database_and_leaves_its_password_alone() throws Exception {
+        // given: a database made by a run
+        try (EmbeddedDatabase made = EmbeddedDatabase.open(dir)) {
+            assertThat(selectOne(made)).isEqualTo(1);
+        }
+        String password = Files.readString(dir.resolve(EmbeddedDatabase.PGPASS_FILE));
+        // when
+        Database db = EmbeddedDatabase.lazy(dir, false);
+        long one = selectOne(db);
+        db.close();
+        // then
+        assertThat(one).isEqualTo(1);
+        assertThat(Files.readString(dir.resolve(EmbeddedDatabase.PGPASS_FILE))).isEqualTo(password);
+        assertThat(dir.resolve("postgres/postmaster.pid")).as("stopped by its last user").doesNotExist();
+    }
+
+    @Test
+    void opening_without_creating_refuses_a_database_whose_password_file_is_gone() throws Exception {
+        // given
+        EmbeddedDatabase.open(dir).close();
+        Files.delete(dir.resolve(EmbeddedDatabase.PGPASS_FILE));
+        List<String> before = tree(dir);
+        // when / then
+        assertThatThrownBy(() -> EmbeddedDatabase.open(dir, false)).isInstanceOf(PipelineException.Failed.class)
+                .hasMessageContaining("password file " + dir.resolve(EmbeddedDatabase.PGPASS_FILE) + " is missing");
+        assertThat(tree(dir)).isEqualTo(before);
+    }
+
+    @Test
+    void two_uses_in_one_process_share_the_server_until_the_last_one_ends() throws Exception {
+        // given
+        EmbeddedDatabase first = EmbeddedDatabase.open(dir);
+        EmbeddedDatabase second = EmbeddedDatabase.open(dir);
+        assertThat(second.port()).isEqualTo(first.port());
+        assertThat(tree(dir.resolve("postgres.users"))).as("one file per process").hasSize(2); // "" and the pid
+        // when the first ends, the server serves the second
+        first.close();
+        assertThat(selectOne(second)).isEqualTo(1);
+        // and when the second ends, the server stops
+        second.close();
+        second.close();
+        assertThat(dir.resolve("postgres/postmaster.pid")).doesNotExist();
+        assertThat(dir.resolve("postgres.users")).isEmptyDirectory();
+    }
+}
