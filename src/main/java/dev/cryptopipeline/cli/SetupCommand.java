@@ -63,8 +63,14 @@ final class SetupCommand implements Callable<Integer> {
                 saved = ConfigDefaults.save(config.dataDir(), Wiring.savedSettings(config), Instant.now());
                 lines.add("configuration saved to " + saved + " (later commands read it; flags still win)");
             }
+            String units = systemd ? SystemdUnits.of(launcher(), System.getProperty("user.name"), config)
+                    .instructions() : null;
             if (!run.json) {
                 lines.forEach(line -> out.println("setup: " + line));
+                if (units != null) {
+                    // Before the backfill's summary: the cron line stays the last line of the output.
+                    out.print(units);
+                }
                 out.flush();
             }
             RunReport report = null;
@@ -80,6 +86,9 @@ final class SetupCommand implements Callable<Integer> {
                 root.put("exit_code", 0);
                 lines.forEach(root.putArray("resources")::add);
                 root.put("config_file", saved.toString());
+                if (units != null) {
+                    root.put("systemd", units);
+                }
                 if (report != null) {
                     root.set("backfill", readTree(report.toJson()));
                     root.put("cron_line", cron);
@@ -91,10 +100,6 @@ final class SetupCommand implements Callable<Integer> {
                 out.println(report.summaryLine());
                 out.println("# Load each new day from cron: add the next line with 'crontab -e'.");
                 out.println(cron);
-            }
-            if (systemd) {
-                out.print(SystemdUnits.of(launcher(), System.getProperty("user.name"), pipeline.config())
-                        .instructions());
             }
             return 0;
         }

@@ -24,7 +24,7 @@ record SystemdUnits(List<String> launcher, String user, Path dataDir, Path confi
     static final String SERVICE = "crypto-pipeline-daily.service";
     static final String TIMER = "crypto-pipeline-daily.timer";
     /** The file, in the data directory, where setup saves the effective configuration. */
-    static final String CONFIG_FILE = "crypto-pipeline.properties";
+    static final String CONFIG_FILE = ConfigDefaults.SAVED;
 
     SystemdUnits {
         launcher = List.copyOf(launcher);

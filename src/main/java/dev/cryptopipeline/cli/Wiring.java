@@ -209,7 +209,7 @@ final class Wiring {
             throw new PipelineException.Failed("No crypto-pipeline database in " + config.dataDir()
                     + ": check --data-dir (or --jdbc-url), or run 'crypto-pipeline setup' first");
         }
-        return EmbeddedDatabase.lazy(config.dataDir());
+        return EmbeddedDatabase.lazy(config.dataDir(), create);
     }
 
     /** True if the data directory holds an embedded database. */

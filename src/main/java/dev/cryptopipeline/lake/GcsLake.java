@@ -124,10 +124,42 @@ public final class GcsLake implements Lake {
         try {
             WriteChannel channel = storage.writer(info, Storage.BlobWriteOption.doesNotExist());
             channel.setChunkSize(CHUNK);
-            return Channels.newOutputStream(channel);
+            // Cloud Storage checks the does-not-exist precondition when the upload is finished, in close(), and the
+            // client reports it unchecked: turn that, and any other failure, into this interface's IOException.
+            return new java.io.FilterOutputStream(Channels.newOutputStream(channel)) {
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    try {
+                        out.write(b, off, len);
+                    } catch (StorageException e) {
+                        throw failure(key, e);
+                    }
+                }
+
+                @Override
+                public void close() throws IOException {
+                    try {
+                        super.close();
+                    } catch (StorageException e) {
+                        throw failure(key, e);
+                    }
+                }
+            };
         } catch (StorageException e) {
-            throw new IOException("cannot create " + location() + "/" + key + ": " + e.getMessage(), e);
+            throw failure(key, e);
         }
+    }
+
+    private IOException failure(String key, StorageException e) {
+        if (e.getCode() == 412) {
+            return new java.nio.file.FileAlreadyExistsException(location() + "/" + key, null,
+                    "lake objects are never rewritten");
+        }
+        if (e.getCode() == 404) {
+            return new IOException("the bucket gs://" + bucket + " does not exist: run 'crypto-pipeline setup' to"
+                    + " create it, or fix --lake", e);
+        }
+        return new IOException("cannot create " + location() + "/" + key + ": " + e.getMessage(), e);
     }
 
     @Override
@@ -161,6 +193,10 @@ public final class GcsLake implements Lake {
             objects.sort(Comparator.comparing(LakeObject::key));
             return objects;
         } catch (StorageException e) {
+            if (e.getCode() == 404) {
+                throw new IOException("the bucket gs://" + bucket + " does not exist: run 'crypto-pipeline setup' to"
+                        + " create it, or fix --lake", e);
+            }
             throw new IOException("cannot list " + location() + "/" + keyPrefix + ": " + e.getMessage(), e);
         }
     }

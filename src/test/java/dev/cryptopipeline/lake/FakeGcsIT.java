@@ -172,9 +172,11 @@ class FakeGcsIT {
         GcsLake lake = lake();
         lake.prepare();
         write(lake, "token_transfers/a.csv", "first".getBytes(StandardCharsets.UTF_8));
-        // when / then: the precondition is checked when the upload is finalized, i.e. on close
+        // when / then: the precondition is checked when the upload is finalized, i.e. on close, and the lake
+        // reports it as its interface promises (an IOException saying the object exists), not unchecked
         assertThatThrownBy(() -> write(lake, "token_transfers/a.csv", "second".getBytes(StandardCharsets.UTF_8)))
-                .hasMessageContaining("412");
+                .isInstanceOf(java.nio.file.FileAlreadyExistsException.class)
+                .hasMessageContaining("lake objects are never rewritten");
         assertThat(readBack(lake, "token_transfers/a.csv")).asString(StandardCharsets.UTF_8).isEqualTo("first");
         assertThat(gcs.requests(Kind.UPLOAD_CHUNK)).hasSize(2);
     }
@@ -327,6 +329,8 @@ class FakeGcsIT {
         // given: the real jar, told where Cloud Storage is by the environment, as an emulator would be
         LocalDate day = LocalDate.now(ZoneOffset.UTC).minusDays(3);
         String schema = TestPostgres.newSchema("gcschild");
+        // and the bucket setup made
+        lake().prepare();
         // when
         ChildRun child = ChildRun.start(Map.of("STORAGE_EMULATOR_HOST", gcs.endpoint()), List.of(),
                 "backfill", "--source", "synthetic", "--rows-per-day", "1200", "--lake", "gs://lake/eth",

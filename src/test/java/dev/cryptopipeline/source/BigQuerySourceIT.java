@@ -277,6 +277,79 @@ class BigQuerySourceIT {
     }
 
     @Test
+    void a_resumed_run_that_starts_later_reuses_the_days_already_exported_and_pays_only_for_the_rest() {
+        // given: a run exported D1..D2, then died before loading D2
+        source().export(List.of(D1, D1.plusDays(1)), "run-1", OptionalInt.empty(), lake);
+        int queries = realQueries().size();
+        // when: the resumed backfill asks for D2..D3 (D1 was loaded meanwhile)
+        List<Manifest> resumed = source().export(List.of(D1.plusDays(1), D1.plusDays(2)), "run-2",
+                OptionalInt.empty(), lake);
+        // then: D2 is reused, and the one new query covers D3 alone
+        assertThat(resumed).extracting(Manifest::day).containsExactly(D1.plusDays(1), D1.plusDays(2));
+        List<JsonNode> all = realQueries();
+        assertThat(all).hasSize(queries + 1);
+        assertThat(all.get(all.size() - 1).path("configuration").path("query").path("queryParameters").toString())
+                .contains("\"first_day\"").contains("\"2026-11-22\"").doesNotContain("\"2026-11-21\"");
+    }
+
+    @Test
+    void a_fresh_export_never_reuses_and_makes_new_jobs() throws Exception {
+        source().export(List.of(D1), "run-1", OptionalInt.empty(), lake);
+        List<Manifest> again = new java.util.ArrayList<>();
+        source().export(List.of(D1), new Source.ExportRequest("20261127T100000Z-beef", OptionalInt.empty(), true),
+                lake, again::add);
+        assertThat(realQueries()).hasSize(2);
+        assertThat(LakeLayout.finishedRuns(lake, D1)).hasSize(2).contains(again.get(0).runId());
+    }
+
+    @Test
+    void day_counts_come_from_the_staging_partitions_and_every_job_carries_the_cap() {
+        // when
+        BigQuerySource capped = BigQueryExports.source(fake, Optional.of(3_000_000_000L), CLOCK);
+        capped.export(DAYS, "r", OptionalInt.empty(), lake);
+        capped.lastFinishedDay(NOW);
+        // then: the row counts were asked of INFORMATION_SCHEMA.PARTITIONS, and no job ran without the cap
+        List<JsonNode> jobs = fake.jobInserts().stream().filter(b -> b.path("configuration").has("query")).toList();
+        assertThat(jobs).anyMatch(b -> b.path("configuration").path("query").path("query").asText()
+                .equals(TransferQuery.stagingPartitionsSql(BigQueryExports.PROJECT, new dev.cryptopipeline.config
+                        .Identifier("staging"))));
+        assertThat(jobs).anyMatch(b -> b.path("configuration").path("query").path("query").asText()
+                .equals(TransferQuery.completenessSql()));
+        assertThat(jobs).allSatisfy(b -> assertThat(b.path("configuration").path("query")
+                .path("maximumBytesBilled").asLong()).isEqualTo(3_000_000_000L));
+    }
+
+    @Test
+    void a_cap_below_the_minimum_charge_is_refused_before_any_job() {
+        BigQuerySource capped = BigQueryExports.source(fake, Optional.of(1000L), CLOCK);
+        assertThatThrownBy(() -> capped.checkCost(DAYS, OptionalInt.empty()))
+                .isInstanceOf(PipelineException.BadInput.class).hasMessageContaining("--max-bytes-billed 1000")
+                .hasMessageContaining("nothing was spent");
+        assertThat(fake.jobInserts()).isEmpty();
+    }
+
+    @Test
+    void unreadable_day_counts_are_a_failed_data_check_never_zero_rows() {
+        fake.losePartitionCounts = true;
+        assertThatThrownBy(() -> source().export(List.of(D1), "r", OptionalInt.empty(), lake))
+                .isInstanceOf(PipelineException.DataCheck.class)
+                .hasMessageContaining("holds 120 rows but its partitions account for 0");
+        assertThat(extracts()).isEmpty();
+    }
+
+    @Test
+    void a_day_the_source_has_no_rows_for_is_exported_as_an_empty_day_when_the_counts_add_up() {
+        // given: D2 has no transfers at all
+        fake.sourceRows.remove(D1.plusDays(1));
+        // when
+        List<Manifest> manifests = source().export(DAYS, "r", OptionalInt.empty(), lake);
+        // then
+        assertThat(manifests).extracting(Manifest::rows).containsExactly(120L, 0L, 1L);
+        assertThat(manifests.get(1).files()).isEmpty();
+        assertThat(extracts()).hasSize(2);
+    }
+
+    @Test
     void days_with_holes_are_exported_as_runs_of_consecutive_days() {
         assertThat(BigQuerySource.segments(List.of(D1, D1.plusDays(1), D1.plusDays(5))))
                 .containsExactly(List.of(D1, D1.plusDays(1)), List.of(D1.plusDays(5)));

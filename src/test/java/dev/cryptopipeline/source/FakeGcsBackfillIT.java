@@ -33,12 +33,17 @@ class FakeGcsBackfillIT {
             // given: 500 rows at the source for the day
             bigquery.sourceRows.put(day, 500L);
             BigQueryExports.writeExtractsInto(bigquery, gcs);
+            String[] where = {"--source", "bigquery", "--gcp-project", BigQueryExports.PROJECT,
+                "--bigquery-endpoint", bigquery.endpoint(), "--gcs-endpoint", gcs.endpoint(), "--lake",
+                "gs://lake/eth", "--jdbc-url", TestPostgres.jdbcUrl(), "--pg-schema", schema, "--data-dir",
+                dataDir.toString()};
+            // and the bucket made by setup (only setup touches buckets)
+            CliRun setup = CliRun.runWithEnv(Map.of(), concat(new String[] {"setup"}, where));
+            assertThat(setup.exitCode()).as(setup.toString()).isZero();
+            int before = gcs.requests().size();
             // when
-            CliRun run = CliRun.runWithEnv(Map.of(), "backfill", "--source", "bigquery",
-                    "--gcp-project", BigQueryExports.PROJECT, "--bigquery-endpoint", bigquery.endpoint(),
-                    "--gcs-endpoint", gcs.endpoint(), "--lake", "gs://lake/eth", "--jdbc-url", TestPostgres.jdbcUrl(),
-                    "--pg-schema", schema, "--data-dir", dataDir.toString(), "--start-date", day.toString(),
-                    "--end-date", day.toString());
+            CliRun run = CliRun.runWithEnv(Map.of(), concat(new String[] {"backfill", "--start-date", day.toString(),
+                "--end-date", day.toString()}, where));
             // then
             assertThat(run.exitCode()).as(run.toString()).isZero();
             try (Connection c = TestPostgres.superuser()) {
@@ -53,6 +58,15 @@ class FakeGcsBackfillIT {
             assertThat(names).filteredOn(n -> n.endsWith(".csv.gz")).hasSize(2);
             assertThat(names).filteredOn(n -> n.endsWith(LakeLayout.MANIFEST)).hasSize(1);
             assertThat(gcs.requests()).extracting(FakeGcs.Request::kind).doesNotContain(FakeGcs.Kind.UNKNOWN);
+            // and the backfill used object operations only: no bucket get or create (Storage Object Admin suffices)
+            assertThat(gcs.requests().subList(before, gcs.requests().size())).extracting(FakeGcs.Request::kind)
+                    .doesNotContain(FakeGcs.Kind.BUCKET_GET, FakeGcs.Kind.BUCKET_INSERT);
         }
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 }
