@@ -25,8 +25,6 @@ import picocli.CommandLine.Option;
                 + " --chain, then backfill from --start-date and print the crontab line for daily as the last line"
                 + " of output.")
 final class SetupCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @Mixin CommonOptions common;
     @Mixin SourceOptions source;
     @Mixin RunOptions run;
@@ -80,7 +78,7 @@ final class SetupCommand implements Callable<Integer> {
             String cron = CronLine.of(launcher(), saved, config.dataDir(), config.queryLimit(),
                     ZoneId.systemDefault(), Instant.now());
             if (run.json) {
-                ObjectNode root = JSON.createObjectNode();
+                ObjectNode root = new ObjectMapper().createObjectNode();
                 root.put("command", "setup");
                 root.put("outcome", "ok");
                 root.put("exit_code", 0);
@@ -107,7 +105,7 @@ final class SetupCommand implements Callable<Integer> {
 
     private static com.fasterxml.jackson.databind.JsonNode readTree(String json) {
         try {
-            return JSON.readTree(json);
+            return new ObjectMapper().readTree(json);
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }

@@ -1,7 +1,6 @@
 package dev.cryptopipeline.cli;
 
 import java.util.function.Consumer;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
@@ -12,7 +11,6 @@ import sun.misc.SignalHandler;
  * once. Only installed in a real process ({@link Main#main}); tests that call {@link Main#run} keep the JVM's own.
  */
 final class Signals implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(Signals.class);
     private static volatile boolean enabled;
 
     private final SignalHandler previousInt;
@@ -45,7 +43,7 @@ final class Signals implements AutoCloseable {
                 return;
             }
             seen[0] = true;
-            log.debug("SIG{} received: stopping the run", sig.getName());
+            LoggerFactory.getLogger(Signals.class).debug("SIG{} received: stopping the run", sig.getName());
             stop.accept(term);
         };
         return new Signals(Signal.handle(new Signal("INT"), handler), Signal.handle(new Signal("TERM"), handler));

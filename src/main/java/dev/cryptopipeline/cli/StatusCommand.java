@@ -40,7 +40,7 @@ final class StatusCommand implements Callable<Integer> {
             StatusReport report = pipeline.status();
             if (check) {
                 Optional<String> problem = report.problem(LocalDate.now(ZoneOffset.UTC), maxAgeDays);
-                common.out().println(problem.map(p -> "CRITICAL: " + p).orElse("OK: " + report.days().size()
+                common.out().println(problem.map(p -> "CRITICAL: " + p).orElseGet(() -> "OK: " + report.days().size()
                         + " days loaded through " + report.days().get(report.days().size() - 1).day()
                         + ", no gaps, last run " + report.effectiveLastRun().map(r -> r.outcome()).orElse("none")));
                 return problem.isPresent() ? 3 : 0;

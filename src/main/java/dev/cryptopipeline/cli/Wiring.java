@@ -30,14 +30,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Properties;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The one place that reads the environment and builds concrete classes: configuration, source, lake, database.
  */
 final class Wiring {
-    private static final Logger log = LoggerFactory.getLogger(Wiring.class);
     static final int ROWS_PER_FILE = 250_000;
     /** Default table expiration of the staging dataset: staging tables are only needed until extracted. */
     static final int STAGING_DAYS = 3;
@@ -166,7 +164,8 @@ final class Wiring {
     static Pipeline open(CommonOptions o, SourceOptions s, RunOptions r, boolean allowEmpty, boolean createDatabase,
                          Map<String, String> env, String command, List<String> args) {
         PipelineConfig config = config(o, s, r, allowEmpty, env);
-        log.info("crypto-pipeline {}: {}", command, describe(config));
+        // Looked up here, not in a static field: --help and --version never start the logging library.
+        LoggerFactory.getLogger(Wiring.class).info("crypto-pipeline {}: {}", command, describe(config));
         Clock clock = Clock.systemUTC();
         // Checked now, before any database is touched: a missing project, credential or lake is reported with
         // nothing written anywhere. A bucket's client is built on first use (a dry run never needs it).
