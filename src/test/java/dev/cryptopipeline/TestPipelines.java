@@ -35,6 +35,17 @@ public final class TestPipelines {
                 Clock.systemUTC(), new RunContext("test", "test", "test-host", ProcessHandle.current().pid()), retry);
     }
 
+    /** As the first, loading up to {@code jobs} days at once. */
+    public static Pipeline pipeline(SourceKind kind, Source source, Lake lake, String jdbcUrl, String schema,
+                                    Path dataDir, int rowsPerDay, boolean dryRun, Pipeline.Retry retry, int jobs) {
+        PipelineConfig config = new PipelineConfig(kind, lake.location(),
+                new PipelineConfig.DatabaseConfig(Optional.of(jdbcUrl), Optional.empty(), Optional.empty()),
+                new Identifier(schema), dataDir, OptionalInt.empty(), rowsPerDay, PipelineConfig.GcpConfig.defaults(),
+                dryRun, jobs, false);
+        return new Pipeline(config, source, lake, new JdbcDatabase(jdbcUrl, Optional.empty(), Optional.empty()),
+                Clock.systemUTC(), new RunContext("test", "test", "test-host", ProcessHandle.current().pid()), retry);
+    }
+
     /** A synthetic-source pipeline against the shared test server. */
     public static Pipeline synthetic(Source source, Lake lake, String schema, Path dataDir, int rowsPerDay) {
         return pipeline(SourceKind.SYNTHETIC, source, lake, TestPostgres.jdbcUrl(), schema, dataDir, rowsPerDay,

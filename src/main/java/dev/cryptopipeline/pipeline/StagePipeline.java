@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Days commit in plan order: a day that is copied and checked waits, holding no lock on the target table, until
  * the days before it have committed. So after a crash or a failure the loaded days are always a prefix of the plan,
- * and a later run (even {@code daily}) finishes exactly the rest. A failure, or {@link #stop}, cancels the loads in
- * flight (rolled back) and stops the export; the first failure is thrown. One instance per run.
+ * and a later run (even {@code daily}) finishes exactly the rest. When the export fails, the days already exported
+ * still load; when a day's load fails, the days after it are cancelled (rolled back) and the days before it finish;
+ * {@link #stop} (a signal) cancels every load in flight. Then the first failure is thrown. One instance per run.
  */
 final class StagePipeline {
     private static final Logger log = LoggerFactory.getLogger(StagePipeline.class);
@@ -65,13 +66,17 @@ final class StagePipeline {
     private final Object monitor = new Object();
     private final Map<Integer, Manifest> exported = new HashMap<>();
     private final Map<Integer, Connection> active = new ConcurrentHashMap<>();
+    private final Map<Integer, Thread> loading = new ConcurrentHashMap<>();
     private List<DayPlan.Task> tasks = List.of();
     private Map<LocalDate, Integer> index = Map.of();
     /** The index of the last day committed, in plan order. */
     private int committed = -1;
     private boolean exportDone;
     private RuntimeException failure;
+    /** No more days are started: a failure or a stop. */
     private volatile boolean aborted;
+    /** Days at or after this index are abandoned (rolled back); all of them after a stop. */
+    private volatile int stopAt = Integer.MAX_VALUE;
     private Thread exporter;
     private long exportMillis;
     private final AtomicInteger loadedCount = new AtomicInteger();
@@ -135,15 +140,19 @@ final class StagePipeline {
                 }
                 int i = next;
                 futures.add(workers.submit(() -> {
+                    loading.put(i, Thread.currentThread());
                     try {
                         load(i, m, pool, loads);
                     } catch (RuntimeException e) {
-                        fail(e);
+                        fail(e, i);
+                    } finally {
+                        loading.remove(i);
+                        Thread.interrupted(); // a stop's wake-up call must not outlive this day
                     }
                 }));
             }
         } catch (PipelineException.Interrupted e) {
-            fail(e);
+            fail(e, 0);
         } finally {
             // Every load ends (committed, or rolled back) before the run does.
             for (Future<?> f : futures) {
@@ -175,23 +184,36 @@ final class StagePipeline {
      * and {@link #run} throws {@code reason}. Idempotent.
      */
     void stop(PipelineException.Interrupted reason) {
-        fail(reason);
+        fail(reason, 0);
     }
 
-    private void fail(RuntimeException e) {
+    /**
+     * Records the first failure and stops starting days; the days from index {@code from} on are abandoned (their
+     * statements cancelled, rolled back), the ones before it finish.
+     */
+    private void fail(RuntimeException e, int from) {
         synchronized (monitor) {
             if (failure == null && !(e instanceof Aborted)) {
                 failure = e;
             }
             aborted = true;
+            stopAt = Math.min(stopAt, from);
             monitor.notifyAll();
         }
-        // Cancel the statements in flight (COPY, index builds) so the run ends in seconds, rolled back.
-        for (Connection c : active.values()) {
-            try {
-                c.unwrap(PGConnection.class).cancelQuery();
-            } catch (SQLException | RuntimeException ignored) {
-                // the connection is gone already: nothing to cancel
+        // Cancel the statements in flight (COPY, index builds) so the run ends in seconds, rolled back; and wake
+        // a load waiting on the lake (a stalled read) or on a retry.
+        for (var a : active.entrySet()) {
+            if (a.getKey() >= stopAt) {
+                try {
+                    a.getValue().unwrap(PGConnection.class).cancelQuery();
+                } catch (SQLException | RuntimeException ignored) {
+                    // the connection is gone already: nothing to cancel
+                }
+            }
+        }
+        for (var l : loading.entrySet()) {
+            if (l.getKey() >= stopAt && l.getValue() != Thread.currentThread()) {
+                l.getValue().interrupt();
             }
         }
         Thread t = exporter;
@@ -230,10 +252,11 @@ final class StagePipeline {
             // the run is stopping
         } catch (PipelineException.Interrupted e) {
             if (!aborted) {
-                fail(e);
+                fail(e, 0);
             }
         } catch (RuntimeException e) {
-            fail(aborted ? new Aborted() : e);
+            // The days already handed over still load; nothing after them is exported.
+            fail(aborted ? new Aborted() : e, Integer.MAX_VALUE);
         }
     }
 
@@ -260,20 +283,27 @@ final class StagePipeline {
         return millisSince(started);
     }
 
+    /**
+     * The next day to load, once exported; null when the run stops starting days (a day that was exported before an
+     * export failure is still handed out, as long as it is not abandoned).
+     */
     private Manifest awaitExport(int i) {
         synchronized (monitor) {
-            while (!aborted && !exported.containsKey(i) && !exportDone) {
+            while (!exported.containsKey(i) && !exportDone && !aborted) {
                 waitOn();
             }
-            if (aborted) {
+            if (i >= stopAt) {
                 return null;
             }
             if (exported.containsKey(i)) {
                 return exported.remove(i);
             }
+            if (aborted) {
+                return null;
+            }
         }
         fail(new PipelineException.DataCheck("The " + source.name() + " source finished without exporting "
-                + tasks.get(i).day() + "; nothing was loaded for it; run again"));
+                + tasks.get(i).day() + "; nothing was loaded for it; run again"), i);
         return null;
     }
 
@@ -309,7 +339,7 @@ final class StagePipeline {
         Pipeline.Retry retry = settings.retry();
         Backoff backoff = new Backoff(retry.firstDelay(), retry.maxDelay());
         for (int attempt = 1; ; attempt++) {
-            if (aborted) {
+            if (i >= stopAt) {
                 return;
             }
             Connection c = null;
@@ -317,7 +347,7 @@ final class StagePipeline {
             try {
                 c = pool.borrow();
                 active.put(i, c);
-                if (aborted) {
+                if (i >= stopAt) {
                     return;
                 }
                 // Load what the lake holds, checked against the manifest the lake holds: the commit marker.
@@ -334,7 +364,7 @@ final class StagePipeline {
                 committed(i, done, loads);
                 return;
             } catch (SQLException e) {
-                if (aborted) {
+                if (i >= stopAt) {
                     return;
                 }
                 broken = true;
@@ -348,7 +378,7 @@ final class StagePipeline {
             } catch (Aborted e) {
                 return;
             } catch (RuntimeException e) {
-                if (aborted) {
+                if (i >= stopAt) {
                     return;
                 }
                 throw e;
@@ -376,10 +406,10 @@ final class StagePipeline {
     /** Inside a day's transaction, before its swap: waits until the days before it have committed. */
     private void awaitTurn(int i) throws SQLException {
         synchronized (monitor) {
-            while (!aborted && committed < i - 1) {
+            while (i < stopAt && committed < i - 1) {
                 waitOn();
             }
-            if (aborted) {
+            if (i >= stopAt) {
                 throw new Aborted();
             }
         }
@@ -423,7 +453,7 @@ final class StagePipeline {
     private void sleep(long millis) {
         synchronized (monitor) {
             long end = System.currentTimeMillis() + millis;
-            for (long left = millis; left > 0 && !aborted; left = end - System.currentTimeMillis()) {
+            for (long left = millis; left > 0 && stopAt == Integer.MAX_VALUE; left = end - System.currentTimeMillis()) {
                 try {
                     monitor.wait(left);
                 } catch (InterruptedException e) {
@@ -454,7 +484,7 @@ final class StagePipeline {
                 return;
             } catch (InterruptedException e) {
                 // The main thread interrupted (a signal): stop everything, then keep waiting for the loads to end.
-                fail(new PipelineException.Interrupted("Interrupted"));
+                fail(new PipelineException.Interrupted("Interrupted"), 0);
             }
         }
     }
