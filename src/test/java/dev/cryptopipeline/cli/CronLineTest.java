@@ -34,4 +34,11 @@ class CronLineTest {
         assertThat(CronLine.quote("jdbc:postgresql://h/db?user=a%20b")).isEqualTo("'jdbc:postgresql://h/db?user=a\\%20b'");
         assertThat(CronLine.quote("--data-dir")).isEqualTo("--data-dir");
     }
+
+    @org.junit.jupiter.api.Test
+    void the_wrapper_and_a_jar_launch_use_the_same_jvm_options() throws Exception {
+        String wrapper = java.nio.file.Files.readString(java.nio.file.Path.of("bin", "crypto-pipeline"));
+        org.assertj.core.api.Assertions.assertThat(wrapper)
+                .contains("default_java_opts=\"" + String.join(" ", SetupCommand.JVM_OPTIONS) + "\"");
+    }
 }
