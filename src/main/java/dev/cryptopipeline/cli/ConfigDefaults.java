@@ -164,16 +164,20 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
         }
     }
 
-    /** Escapes a value the way {@link Properties#load} reads it back. */
+    /**
+     * Escapes a key or value the way {@link Properties#load} reads it back, leaving the characters of URLs and paths
+     * readable (':' and '=' need no escape after the first separator, nor '#' and '!' after the start of a line).
+     */
     private static String escape(String s) {
         StringBuilder b = new StringBuilder();
-        for (char c : s.toCharArray()) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
             switch (c) {
                 case '\\' -> b.append("\\\\");
                 case '\n' -> b.append("\\n");
                 case '\r' -> b.append("\\r");
                 case '\t' -> b.append("\\t");
-                case '=', ':', '#', '!' -> b.append('\\').append(c);
+                case ' ' -> b.append(i == 0 ? "\\ " : " ");
                 default -> b.append(c < 0x20 || c > 0x7e ? String.format("\\u%04x", (int) c) : String.valueOf(c));
             }
         }

@@ -1,0 +1,59 @@
+package dev.cryptopipeline.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The configuration setup saves is read back exactly, by default, and loses to flags and the environment. */
+class ConfigDefaultsTest {
+    @TempDir
+    Path dir;
+
+    private static CommandLine.Model.OptionSpec option(String name) {
+        return CommandLine.Model.OptionSpec.builder(name).type(String.class).build();
+    }
+
+    @Test
+    void saved_settings_are_read_back_exactly_from_the_data_dir_by_default() throws Exception {
+        // given: values with the characters of URLs, paths with spaces and non-ASCII
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("lake", "/srv/lake with space/ünï");
+        settings.put("jdbc-url", "jdbc:postgresql://db:5432/crypto?user=loader&ssl=true");
+        settings.put("data-dir", dir.toString());
+        settings.put("gcp-project", "my-project");
+        // when
+        Path saved = ConfigDefaults.save(dir, settings, Instant.parse("2026-11-29T00:00:00Z"));
+        ConfigDefaults defaults = ConfigDefaults.load(Map.of(), new String[] {"daily", "--data-dir", dir.toString()});
+        // then
+        assertThat(saved).isEqualTo(dir.resolve("crypto-pipeline.properties"));
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(saved))).isEqualTo("rw-------");
+        assertThat(Files.readString(saved)).contains("jdbc-url=jdbc:postgresql://db:5432/crypto?user=loader&ssl=true");
+        assertThat(defaults.path()).contains(saved);
+        assertThat(defaults.describe()).endsWith("(saved by setup)");
+        for (var e : settings.entrySet()) {
+            assertThat(defaults.defaultValue(option("--" + e.getKey()))).isEqualTo(e.getValue());
+        }
+        assertThat(defaults.defaultValue(option("--source"))).isNull();
+    }
+
+    @Test
+    void the_environment_beats_the_file_and_a_named_file_beats_the_saved_one() throws Exception {
+        ConfigDefaults.save(dir, Map.of("gcp-project", "saved-project"), Instant.now());
+        Path named = Files.writeString(dir.resolve("other.properties"), "gcp-project=named-project\n");
+        assertThat(ConfigDefaults.load(Map.of("GOOGLE_CLOUD_PROJECT", "env-project", "CRYPTO_PIPELINE_HOME",
+                dir.toString()), new String[] {"daily"}).defaultValue(option("--gcp-project"))).isEqualTo("env-project");
+        assertThat(ConfigDefaults.load(Map.of("CRYPTO_PIPELINE_HOME", dir.toString()),
+                new String[] {"daily", "--config", named.toString()}).defaultValue(option("--gcp-project")))
+                .isEqualTo("named-project");
+        assertThat(ConfigDefaults.load(Map.of("HOME", dir.resolve("elsewhere").toString()), new String[] {"daily"})
+                .path()).isEmpty();
+    }
+}
