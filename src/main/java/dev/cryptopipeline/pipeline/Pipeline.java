@@ -48,7 +48,8 @@ public final class Pipeline implements AutoCloseable {
     private final Ledger ledger;
     private final Retry retry;
     private final Progress progress;
-    private final Thread owner = Thread.currentThread();
+    /** The thread running the current command, which a stop interrupts when no stage is running yet. */
+    private volatile Thread owner;
     private volatile StagePipeline stages;
     private volatile PipelineException.Interrupted stopped;
     private volatile RunReport lastReport;
@@ -201,10 +202,11 @@ public final class Pipeline implements AutoCloseable {
                 terminated ? "terminated" : "interrupted", terminated);
         stopped = reason;
         StagePipeline s = stages;
+        Thread running = owner;
         if (s != null) {
             s.stop(reason);
-        } else {
-            owner.interrupt();
+        } else if (running != null) {
+            running.interrupt();
         }
     }
 
@@ -226,6 +228,7 @@ public final class Pipeline implements AutoCloseable {
     private RunReport run(String command, Precheck precheck,
                           BiFunction<Map<LocalDate, OptionalInt>, LocalDate, DayPlan> planner) {
         long t0 = System.nanoTime();
+        owner = Thread.currentThread();
         List<RunReport.DayLoad> loads = new ArrayList<>();
         DayPlan plan = new DayPlan(List.of(), List.of(), List.of(), false);
         String runId = "none";
@@ -291,6 +294,8 @@ public final class Pipeline implements AutoCloseable {
             throw e;
         } finally {
             stages = null;
+            owner = null;
+            Thread.interrupted(); // a stop's wake-up call ends with the command
             progress.finished();
         }
     }

@@ -188,13 +188,19 @@ final class RunSession implements AutoCloseable {
         }
     }
 
-    /** Releases the pool and the session (and so the run lock). */
+    /** Releases the pool, the run lock and the session. */
     @Override
     public synchronized void close() {
-        if (pool != null) {
-            pool.close();
-            pool = null;
+        try {
+            if (pool != null) {
+                pool.close();
+                pool = null;
+            }
+        } finally {
+            if (connection != null && !dryRun) {
+                RunLock.release(connection, schema);
+            }
+            dropConnection();
         }
-        dropConnection();
     }
 }

@@ -145,6 +145,8 @@ final class StagePipeline {
                         load(i, m, pool, loads);
                     } catch (RuntimeException e) {
                         fail(e, i);
+                    } catch (Error e) {
+                        fail(unexpected(e), i);
                     } finally {
                         loading.remove(i);
                         Thread.interrupted(); // a stop's wake-up call must not outlive this day
@@ -222,6 +224,12 @@ final class StagePipeline {
         }
     }
 
+    /** An error no stage should meet (a broken installation, no memory): the run ends, never hangs. */
+    private static PipelineException unexpected(Error e) {
+        return new PipelineException.Failed("Unexpected error: " + e + "; the days in flight were rolled back (check"
+                + " the installation, or run with -v)", e);
+    }
+
     /** Thrown inside a load that is abandoned because the run is stopping; never reported. */
     private static final class Aborted extends RuntimeException {
         Aborted() {
@@ -257,6 +265,8 @@ final class StagePipeline {
         } catch (RuntimeException e) {
             // The days already handed over still load; nothing after them is exported.
             fail(aborted ? new Aborted() : e, Integer.MAX_VALUE);
+        } catch (Error e) {
+            fail(unexpected(e), Integer.MAX_VALUE);
         }
     }
 

@@ -13,8 +13,8 @@ import java.time.temporal.ChronoUnit;
 /**
  * One writer at a time per target schema: a session-level PostgreSQL advisory lock held on the run's connection for
  * the whole run. It dies with its session, so a killed run never blocks the next one. The holder is found through
- * {@code pg_stat_activity}, whose {@code application_name} names the command, pid and host of the run. The lock is
- * released by closing the connection that took it: a run holds it exactly as long as its session lives.
+ * {@code pg_stat_activity}, whose {@code application_name} names the command, pid and host of the run. A run releases
+ * it explicitly before closing its session; if the run is killed, the lock goes with the session.
  */
 public final class RunLock {
     /** The first key of every crypto-pipeline lock: "cryp" in ASCII. */
@@ -47,6 +47,21 @@ public final class RunLock {
         }
         throw new PipelineException.TryLater("Another run holds the lock on schema " + schema + ": "
                 + holder(connection, key) + "; try again when it has finished");
+    }
+
+    /**
+     * Releases the lock explicitly before its session is closed. Closing alone releases it too, but only once the
+     * server has processed the end of the session, a moment later: a run started right after would find it held.
+     * Best effort: a failure leaves the release to the session's end.
+     */
+    public static void release(Connection connection, Identifier schema) {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT pg_advisory_unlock(?, ?)")) {
+            ps.setInt(1, LOCK_CLASS);
+            ps.setInt(2, keyOf(schema));
+            ps.execute();
+        } catch (SQLException e) {
+            // the session is gone or going: so is its lock
+        }
     }
 
     /**

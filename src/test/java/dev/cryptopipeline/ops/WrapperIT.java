@@ -26,6 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * code reaches a log). Without a terminal unless said: stdin is a pipe, stdout and stderr are files.
  */
 class WrapperIT {
+    /** What the fake java prints: the JVM options the wrapper passes by default, then -jar. */
+    private static final String JAVA = "java -XX:+UseSerialGC -Xms16m -Xmx160m -XX:MaxMetaspaceSize=128m -Xss512k -jar ";
     @TempDir
     Path dir;
     private Path tree;
@@ -126,7 +128,7 @@ class WrapperIT {
         assertThat(run.code()).as(run.toString()).isZero();
         assertThat(calls()).first().isEqualTo("mvn -B -q -Dstyle.color=never -DskipTests package");
         assertThat(calls()).anyMatch(l -> l.startsWith("MAVEN_OPTS=") && l.contains("-Djansi.noreset=true"));
-        assertThat(run.out()).as("only the tool's own output on stdout").isEqualTo("java -jar " + jar
+        assertThat(run.out()).as("only the tool's own output on stdout").isEqualTo(JAVA + jar
                 + " --version\n");
         assertThat(run.err()).contains("building " + jar, "maven's own output");
     }
@@ -163,7 +165,7 @@ class WrapperIT {
         assertThat(exec(List.of("/bin/sh", "-c", printed), Map.of(), fakes + ":/usr/bin:/bin").code()).isZero();
         Run after = run(Map.of(), "daily");
         assertThat(after.code()).as(after.toString()).isZero();
-        assertThat(after.out()).isEqualTo("java -jar " + jar + " daily\n");
+        assertThat(after.out()).isEqualTo(JAVA + jar + " daily\n");
         assertThat(after.err()).isEmpty();
     }
 
@@ -197,7 +199,7 @@ class WrapperIT {
         // then
         assertThat(run.code()).as(run.toString()).isZero();
         assertThat(calls()).contains("mvn -B -q -Dstyle.color=never -DskipTests package");
-        assertThat(run.out()).contains("java -jar " + jar + " status");
+        assertThat(run.out()).contains(JAVA + jar + " status");
     }
 
     @Test
@@ -208,7 +210,7 @@ class WrapperIT {
         Run run = run(Map.of("CRYPTO_PIPELINE_NO_BUILD", "1"), "status", "--json");
         // then
         assertThat(run.code()).isZero();
-        assertThat(run.out()).isEqualTo("java -jar " + jar + " status --json\n");
+        assertThat(run.out()).isEqualTo(JAVA + jar + " status --json\n");
         assertThat(run.err()).isEmpty();
         assertThat(calls()).isEmpty();
     }
