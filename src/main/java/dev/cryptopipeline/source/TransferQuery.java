@@ -1,5 +1,6 @@
 package dev.cryptopipeline.source;
 
+import dev.cryptopipeline.lake.Fingerprint;
 import dev.cryptopipeline.lake.TransferColumn;
 import java.util.Arrays;
 import java.util.OptionalInt;
@@ -44,9 +45,65 @@ public final class TransferQuery {
 
     /** The query for {@code [@first_day, @last_day]}, with a per-day row limit when {@code queryLimit} is present. */
     public static String sql(OptionalInt queryLimit) {
-        String select = Arrays.stream(TransferColumn.values())
-                .map(c -> "  " + c.bigQueryExpression() + " AS " + c.columnName())
-                .collect(Collectors.joining(",\n"));
+        return """
+                -- crypto-pipeline: Ethereum token transfers of the UTC days [@first_day, @last_day], cleaned,
+                -- de-duplicated and enriched, one row per (transaction_hash, log_index), each value already in the
+                -- text form PostgreSQL's COPY (FORMAT csv) reads.
+                """ + withClause(queryLimit) + select(queryLimit);
+    }
+
+    /**
+     * The verify query: the row count and {@link Fingerprint} of each UTC day of {@code [@first_day, @last_day]} that
+     * has rows, over exactly the rows {@link #sql} exports (its WITH clause and SELECT, unchanged, as the CTE
+     * {@code export}), so the cleaning and de-duplication are the export's own. Same parameters as {@link #sql}; same
+     * tables and columns, so it scans the same bytes. Columns {@code day} (DATE), {@code row_count} (INT64) and
+     * {@code fingerprint} (STRING: the exact NUMERIC sum in decimal), ordered by day.
+     */
+    public static String fingerprintSql(OptionalInt queryLimit) {
+        String canonical = Arrays.stream(TransferColumn.values())
+                .map(c -> "        IFNULL(" + canonical(c) + ", '" + Fingerprint.NULL.replace("\\", "\\\\") + "')")
+                .collect(Collectors.joining(", '" + Fingerprint.SEPARATOR + "',\n"));
+        return """
+                -- crypto-pipeline verify: the row count and content fingerprint of each UTC day in
+                -- [@first_day, @last_day] of the rows the export query would load now (its WITH clause and SELECT,
+                -- unchanged), computed as PostgreSQL computes it over the loaded rows: per row, the MD5 of the
+                -- row's canonical text, its first 15 hex digits as an integer, summed exactly (NUMERIC) per day.
+                """ + withClause(queryLimit) + """
+                ,
+                export AS (
+                """ + select(queryLimit).substring(1).indent(2) + """
+                ),
+                hashed AS (
+                  SELECT DATE(block_timestamp, 'UTC') AS day,
+                    CAST(CONCAT('0x', SUBSTR(TO_HEX(MD5(CONCAT(
+                %s
+                    ))), 1, %d)) AS INT64) AS h
+                  FROM export
+                )
+                SELECT day, COUNT(*) AS row_count, CAST(SUM(CAST(h AS NUMERIC)) AS STRING) AS fingerprint
+                FROM hashed
+                GROUP BY day
+                ORDER BY day
+                """.formatted(canonical, Fingerprint.HEX_DIGITS);
+    }
+
+    /** A column's canonical text in GoogleSQL, from the export's value of it (see {@link Fingerprint}). */
+    private static String canonical(TransferColumn c) {
+        String col = c.columnName();
+        return switch (Fingerprint.Kind.of(c)) {
+            case TIMESTAMP -> "CAST(UNIX_MICROS(" + col + ") AS STRING)";
+            case INTEGER -> "CAST(" + col + " AS STRING)";
+            // The export writes bytea as COPY reads it: already \x and lowercase hex.
+            case BYTES -> col;
+            // PostgreSQL's numeric drops leading zeros; the export keeps the source's digits as they are.
+            case UINT256 -> "REGEXP_REPLACE(" + col + ", r'^0+([0-9])', r'\\1')";
+            // LENGTH counts characters (code points), as PostgreSQL's length does.
+            case TEXT -> "CONCAT(CAST(LENGTH(" + col + ") AS STRING), ':', " + col + ")";
+        };
+    }
+
+    /** The WITH clause of {@link #sql}: the cleaned, de-duplicated transfers and one token row per address. */
+    private static String withClause(OptionalInt queryLimit) {
         String limited = queryLimit.isEmpty() ? "" : """
                 ,
                 -- --query-limit: the first @row_limit rows of each day in a fixed order, so a re-run loads the same rows.
@@ -57,11 +114,7 @@ public final class TransferQuery {
                   QUALIFY ROW_NUMBER() OVER (PARTITION BY DATE(block_timestamp) ORDER BY block_number, log_index)
                           <= @row_limit
                 )""";
-        String from = queryLimit.isEmpty() ? "transfers" : "limited";
         return """
-                -- crypto-pipeline: Ethereum token transfers of the UTC days [@first_day, @last_day], cleaned,
-                -- de-duplicated and enriched, one row per (transaction_hash, log_index), each value already in the
-                -- text form PostgreSQL's COPY (FORMAT csv) reads.
                 WITH transfers AS (
                   SELECT token_address, from_address, to_address, value, transaction_hash, log_index,
                          block_timestamp, block_number, block_hash
@@ -92,13 +145,26 @@ public final class TransferQuery {
                   FROM `%1$s.amended_tokens`
                   WHERE address IN (SELECT token_address FROM %3$s)
                   QUALIFY ROW_NUMBER() OVER (PARTITION BY address ORDER BY symbol, name) = 1
-                )
+                )""".formatted(DATASET, limited, from(queryLimit));
+    }
+
+    /** The SELECT of {@link #sql}: the lake's columns of each transfer, with its token's metadata. */
+    private static String select(OptionalInt queryLimit) {
+        String columns = Arrays.stream(TransferColumn.values())
+                .map(c -> "  " + c.bigQueryExpression() + " AS " + c.columnName())
+                .collect(Collectors.joining(",\n"));
+        return """
+
                 SELECT
-                %4$s
-                FROM %3$s AS t
+                %s
+                FROM %s AS t
                 -- LEFT JOINs: a transfer of an unknown token is kept, with NULL metadata.
                 LEFT JOIN tokens AS k ON k.address = t.token_address
                 LEFT JOIN amended AS a ON a.address = t.token_address
-                """.formatted(DATASET, limited, from, select);
+                """.formatted(columns, from(queryLimit));
+    }
+
+    private static String from(OptionalInt queryLimit) {
+        return queryLimit.isEmpty() ? "transfers" : "limited";
     }
 }

@@ -41,6 +41,26 @@ class TransferQueryTest {
     }
 
     @Test
+    void the_verify_query_matches_its_golden_file() throws IOException {
+        assertGolden("fingerprint.sql", TransferQuery.fingerprintSql(OptionalInt.empty()));
+    }
+
+    @Test
+    void the_verify_query_wraps_the_export_query_unchanged() {
+        for (OptionalInt limit : List.of(OptionalInt.empty(), OptionalInt.of(100))) {
+            // given: the export's WITH clause and its SELECT
+            String export = TransferQuery.sql(limit);
+            String with = export.substring(export.indexOf("WITH transfers AS ("), export.indexOf("\nSELECT\n"));
+            String select = export.substring(export.indexOf("\nSELECT\n") + 1);
+            // when
+            String verify = TransferQuery.fingerprintSql(limit);
+            // then: both appear verbatim (the SELECT indented as the CTE export), so the cleaning cannot drift
+            assertThat(verify).contains(with + ",\nexport AS (\n" + select.indent(2) + "),\nhashed AS (");
+            assertThat(verify).contains("GROUP BY day").doesNotContain("LIMIT ");
+        }
+    }
+
+    @Test
     void every_qualify_follows_a_where_group_by_or_having_clause_as_googlesql_requires() {
         for (OptionalInt limit : List.of(OptionalInt.empty(), OptionalInt.of(100))) {
             // given
