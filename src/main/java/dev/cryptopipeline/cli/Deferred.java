@@ -72,6 +72,22 @@ final class Deferred {
                                java.util.function.Consumer<Manifest> exported) {
                 s.get().export(days, request, lake, exported);
             }
+
+            @Override
+            public java.util.Map<LocalDate, dev.cryptopipeline.lake.Fingerprint.Day> fingerprints(
+                    List<LocalDate> days, OptionalInt queryLimit) {
+                return s.get().fingerprints(days, queryLimit);
+            }
+
+            @Override
+            public void checkFingerprintCost(List<LocalDate> days, OptionalInt queryLimit) {
+                s.get().checkFingerprintCost(days, queryLimit);
+            }
+
+            @Override
+            public List<String> planFingerprints(List<LocalDate> days, OptionalInt queryLimit) {
+                return s.get().planFingerprints(days, queryLimit);
+            }
         };
     }
 

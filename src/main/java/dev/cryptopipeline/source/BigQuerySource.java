@@ -18,6 +18,7 @@ import com.google.cloud.bigquery.TableResult;
 import com.google.cloud.bigquery.TimePartitioning;
 import dev.cryptopipeline.PipelineException;
 import dev.cryptopipeline.config.Identifier;
+import dev.cryptopipeline.lake.Fingerprint;
 import dev.cryptopipeline.lake.Lake;
 import dev.cryptopipeline.lake.LakeLayout;
 import dev.cryptopipeline.lake.Manifest;
@@ -125,13 +126,7 @@ public final class BigQuerySource implements Source {
         if (days.isEmpty()) {
             return;
         }
-        settings.maxBytesBilled().ifPresent(cap -> {
-            if (cap < MIN_BILLED) {
-                throw new PipelineException.BadInput("--max-bytes-billed " + cap + " is below the " + MIN_BILLED
-                        + " bytes BigQuery bills for any query (the metadata queries of every run): raise it;"
-                        + " nothing was spent");
-            }
-        });
+        checkCapAboveMinimum();
         for (List<LocalDate> segment : segments(days)) {
             long estimate = estimate(segment, queryLimit);
             long cap = cap(segment);
@@ -141,6 +136,16 @@ public final class BigQuerySource implements Source {
                         + " at once; nothing was spent");
             }
         }
+    }
+
+    private void checkCapAboveMinimum() {
+        settings.maxBytesBilled().ifPresent(cap -> {
+            if (cap < MIN_BILLED) {
+                throw new PipelineException.BadInput("--max-bytes-billed " + cap + " is below the " + MIN_BILLED
+                        + " bytes BigQuery bills for any query (the metadata queries of every run): raise it;"
+                        + " nothing was spent");
+            }
+        });
     }
 
     /**
@@ -203,6 +208,104 @@ public final class BigQuerySource implements Source {
                 ? ", @row_limit=" + queryLimit.getAsInt() : "") + "):");
         lines.addAll(TransferQuery.sql(queryLimit).lines().toList());
         return lines;
+    }
+
+    /**
+     * One query job per run of consecutive days ({@link TransferQuery#fingerprintSql}: the export's rows, summed per
+     * day), partition-pruned, estimated by a dry run first and capped like an export; it scans what the export of
+     * those days scans, and writes nothing (the results land in BigQuery's anonymous table). Each run asks afresh:
+     * a unique job id, never a reattached job.
+     */
+    @Override
+    public Map<LocalDate, Fingerprint.Day> fingerprints(List<LocalDate> days, OptionalInt queryLimit) {
+        checkFingerprintCost(days, queryLimit);
+        Map<LocalDate, Fingerprint.Day> out = new LinkedHashMap<>();
+        days.forEach(d -> out.put(d, Fingerprint.Day.EMPTY));
+        for (List<LocalDate> segment : segments(days)) {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    out.putAll(fingerprintSegment(segment, queryLimit));
+                    break;
+                } catch (BigQueryJobs.TransientJobFailure e) {
+                    if (attempt == ATTEMPTS) {
+                        throw new PipelineException.TryLater(e.getMessage() + "; gave up after " + ATTEMPTS
+                                + " attempts, try again later", e);
+                    }
+                    log.warn("{}; asking again under a new job id (attempt {} of {})", e.getMessage(), attempt + 1,
+                            ATTEMPTS);
+                }
+            }
+        }
+        return out;
+    }
+
+    private Map<LocalDate, Fingerprint.Day> fingerprintSegment(List<LocalDate> days, OptionalInt queryLimit) {
+        QueryJobConfiguration.Builder query = QueryJobConfiguration.newBuilder(TransferQuery.fingerprintSql(queryLimit))
+                .addNamedParameter("first_day", QueryParameterValue.date(days.get(0).toString()))
+                .addNamedParameter("last_day", QueryParameterValue.date(days.get(days.size() - 1).toString()))
+                .setUseLegacySql(false)
+                .setMaximumBytesBilled(cap(days))
+                .setLabels(labels("verify", "verify"));
+        queryLimit.ifPresent(n -> query.addNamedParameter("row_limit", QueryParameterValue.int64(n)));
+        JobId id = jobId("crypto_pipeline_v_" + BASIC.format(days.get(0)) + "_" + BASIC.format(days.get(
+                days.size() - 1)) + "_" + java.util.UUID.randomUUID().toString().replace("-", ""));
+        long t0 = System.nanoTime();
+        Job job = jobs.run(JobInfo.of(id, query.build()), "verify " + range(days));
+        Map<LocalDate, Fingerprint.Day> out = new LinkedHashMap<>();
+        for (FieldValueList row : results(job, "read the fingerprints of " + range(days)).iterateAll()) {
+            LocalDate day = LocalDate.parse(row.get("day").getStringValue());
+            if (day.isBefore(days.get(0)) || day.isAfter(days.get(days.size() - 1))) {
+                throw new PipelineException.DataCheck("BigQuery job " + id.getJob() + " returned a fingerprint of "
+                        + day + ", outside " + range(days) + "; nothing was recorded");
+            }
+            out.put(day, new Fingerprint.Day(row.get("row_count").getLongValue(),
+                    new java.math.BigDecimal(row.get("fingerprint").getStringValue()).toBigIntegerExact()));
+        }
+        JobStatistics.QueryStatistics stats = job.getStatistics();
+        log.info("BigQuery job {} computed the fingerprints of {}: {} bytes billed, in {} ms", id.getJob(),
+                range(days), stats == null ? "?" : stats.getTotalBytesBilled(), (System.nanoTime() - t0) / 1_000_000);
+        return out;
+    }
+
+    /** Dry-runs each verify query (free) and refuses, before any job, one that would scan more than its cap. */
+    @Override
+    public void checkFingerprintCost(List<LocalDate> days, OptionalInt queryLimit) {
+        if (days.isEmpty()) {
+            return;
+        }
+        checkCapAboveMinimum();
+        for (List<LocalDate> segment : segments(days)) {
+            long estimate = estimate(TransferQuery.fingerprintSql(queryLimit), segment, queryLimit);
+            long cap = cap(segment);
+            if (estimate > cap) {
+                throw new PipelineException.BadInput("The verify query for " + range(segment) + " would scan "
+                        + estimate + " bytes, over the cap of " + cap + " (--max-bytes-billed): raise the cap or"
+                        + " verify fewer days at once; nothing was spent");
+            }
+        }
+    }
+
+    @Override
+    public List<String> planFingerprints(List<LocalDate> days, OptionalInt queryLimit) {
+        List<String> lines = new ArrayList<>();
+        long total = 0;
+        for (List<LocalDate> segment : segments(days)) {
+            long bytes = estimate(TransferQuery.fingerprintSql(queryLimit), segment, queryLimit);
+            total += bytes;
+            lines.add("bigquery: one verify query for " + range(segment) + " (" + segment.size() + " day"
+                    + (segment.size() == 1 ? "" : "s") + (queryLimit.isPresent() ? ", --query-limit "
+                    + queryLimit.getAsInt() : "") + "), an estimated " + bytes + " bytes (" + cost(bytes)
+                    + "), capped at " + cap(segment) + " bytes");
+        }
+        lines.add("bigquery: the verify SQL (parameters @first_day, @last_day" + (queryLimit.isPresent()
+                ? ", @row_limit=" + queryLimit.getAsInt() : "") + "), estimated total " + total + " bytes:");
+        lines.addAll(TransferQuery.fingerprintSql(queryLimit).lines().toList());
+        return lines;
+    }
+
+    private static String cost(long bytes) {
+        return String.format(Locale.ROOT, "%.2f GiB, about $%.4f on demand", bytes / (double) GIB,
+                bytes / (double) (1L << 40) * USD_PER_TIB);
     }
 
     /** Exports reusing what a run the same UTC day finished; {@code runId} labels the jobs. */
@@ -439,12 +542,17 @@ public final class BigQuerySource implements Source {
     }
 
     private long estimate(List<LocalDate> days, OptionalInt queryLimit) {
-        String key = days.get(0) + ".." + days.get(days.size() - 1) + "/" + queryLimit;
+        return estimate(TransferQuery.sql(queryLimit), days, queryLimit);
+    }
+
+    /** The bytes a dry run of {@code sql} over {@code days} says it would scan; dry runs are free. */
+    private long estimate(String sql, List<LocalDate> days, OptionalInt queryLimit) {
+        String key = days.get(0) + ".." + days.get(days.size() - 1) + "/" + queryLimit + "/" + sql.hashCode();
         Long cached = estimates.get(key);
         if (cached != null) {
             return cached;
         }
-        QueryJobConfiguration.Builder dry = QueryJobConfiguration.newBuilder(TransferQuery.sql(queryLimit))
+        QueryJobConfiguration.Builder dry = QueryJobConfiguration.newBuilder(sql)
                 .addNamedParameter("first_day", QueryParameterValue.date(days.get(0).toString()))
                 .addNamedParameter("last_day", QueryParameterValue.date(days.get(days.size() - 1).toString()))
                 .setUseLegacySql(false)

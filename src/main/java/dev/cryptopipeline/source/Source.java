@@ -1,10 +1,12 @@
 package dev.cryptopipeline.source;
 
+import dev.cryptopipeline.lake.Fingerprint;
 import dev.cryptopipeline.lake.Lake;
 import dev.cryptopipeline.lake.Manifest;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.function.Consumer;
@@ -88,4 +90,36 @@ public interface Source {
      * @return lines for the operator: the work, the SQL, the estimated bytes and cost
      */
     List<String> plan(List<LocalDate> days, OptionalInt queryLimit);
+
+    /**
+     * The row count and {@link Fingerprint} of each day as an export with {@code queryLimit} would write it now: the
+     * rows after the export's own cleaning and de-duplication. Writes nothing (not even to the lake). A day without
+     * rows maps to {@link Fingerprint.Day#EMPTY}.
+     *
+     * @param days the UTC days, ascending, each finished
+     * @throws dev.cryptopipeline.PipelineException.BadInput if the source cannot verify, or the cost is over its cap
+     */
+    default Map<LocalDate, Fingerprint.Day> fingerprints(List<LocalDate> days, OptionalInt queryLimit) {
+        throw new dev.cryptopipeline.PipelineException.BadInput("The " + name() + " source cannot compute"
+                + " fingerprints, so its days cannot be verified");
+    }
+
+    /**
+     * Checks, spending nothing (dry runs only), that {@link #fingerprints} for these days stays within the source's
+     * cost cap, so a run that would exceed it starts no job at all. Idempotent.
+     *
+     * @throws dev.cryptopipeline.PipelineException.BadInput if the estimate exceeds the cap
+     */
+    default void checkFingerprintCost(List<LocalDate> days, OptionalInt queryLimit) {
+    }
+
+    /**
+     * What {@link #fingerprints} would do for these days, without doing it or spending anything (a dry run).
+     *
+     * @return lines for the operator: the work, the SQL, the estimated bytes and cost
+     */
+    default List<String> planFingerprints(List<LocalDate> days, OptionalInt queryLimit) {
+        return List.of(name() + " source: would compute the fingerprints of " + days.size() + " day"
+                + (days.size() == 1 ? "" : "s") + ", no cost");
+    }
 }

@@ -1,6 +1,7 @@
 package dev.cryptopipeline.source;
 
 import dev.cryptopipeline.PipelineException;
+import dev.cryptopipeline.lake.Fingerprint;
 import dev.cryptopipeline.lake.Lake;
 import dev.cryptopipeline.lake.LakeLayout;
 import dev.cryptopipeline.lake.Manifest;
@@ -18,7 +19,9 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.function.Consumer;
@@ -128,6 +131,34 @@ public final class SyntheticSource implements Source {
                 + " generated rows each, no cost");
     }
 
+    /**
+     * Generates each day again (deterministic: the same rows as its export with the same rows per day and limit) and
+     * sums them as {@link Fingerprint} says. Free; writes nothing.
+     */
+    @Override
+    public Map<LocalDate, Fingerprint.Day> fingerprints(List<LocalDate> days, OptionalInt queryLimit) {
+        Map<LocalDate, Fingerprint.Day> out = new LinkedHashMap<>();
+        int rows = queryLimit.isPresent() ? Math.min(rowsPerDay, queryLimit.getAsInt()) : rowsPerDay;
+        for (LocalDate day : days) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new PipelineException.Interrupted("Interrupted while computing the fingerprint of " + day);
+            }
+            Generator gen = new Generator(day, rowsPerDay);
+            Fingerprint.Accumulator sum = new Fingerprint.Accumulator();
+            for (int i = 0; i < rows; i++) {
+                sum.add(gen.next().values());
+            }
+            out.put(day, sum.day());
+        }
+        return out;
+    }
+
+    @Override
+    public List<String> planFingerprints(List<LocalDate> days, OptionalInt queryLimit) {
+        return List.of("synthetic source: would generate " + days.size() + " day" + (days.size() == 1 ? "" : "s")
+                + " again to compute their fingerprints, no cost");
+    }
+
     private Manifest exportDay(LocalDate day, String runId, OptionalInt queryLimit, Lake lake) throws IOException {
         int rows = queryLimit.isPresent() ? Math.min(rowsPerDay, queryLimit.getAsInt()) : rowsPerDay;
         String prefix = LakeLayout.runPrefix(day, runId);
@@ -166,6 +197,12 @@ public final class SyntheticSource implements Source {
                     .bytes(token.address).bytes(from).bytes(to).number(value)
                     .text(token.symbol).text(token.name).number(token.decimals).number(token.totalSupply)
                     .endRow();
+        }
+
+        /** The values in {@link TransferColumn} order, as {@link Fingerprint.Accumulator#add} takes them. */
+        Object[] values() {
+            return new Object[] {timestamp, blockNumber, blockHash, txHash, logIndex, token.address, from, to, value,
+                    token.symbol, token.name, token.decimals, token.totalSupply};
         }
     }
 

@@ -14,6 +14,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.zip.GZIPOutputStream;
 
@@ -46,12 +47,12 @@ public final class BigQueryExports {
      * {@code YYYY-MM-DD HH:MM:SS UTC}, split into two files when there is more than one row.
      */
     public static void writeExtractsInto(FakeBigQuery fake, TestStorage gcs) {
-        fake.extractWriter = extracts(gcs::writeGzip);
+        fake.extractWriter = extracts(fake, gcs::writeGzip);
     }
 
     /** The same, into a Cloud Storage served over HTTP; as for BigQuery, the bucket must exist. */
     public static void writeExtractsInto(FakeBigQuery fake, FakeGcs gcs) {
-        fake.extractWriter = extracts((bucket, name, content) -> gcs.put(bucket, name, gzip(content)));
+        fake.extractWriter = extracts(fake, (bucket, name, content) -> gcs.put(bucket, name, gzip(content)));
     }
 
     /** Writes one file of an extract, given its uncompressed content. */
@@ -59,16 +60,17 @@ public final class BigQueryExports {
         void write(String bucket, String name, String content) throws IOException;
     }
 
-    private static FakeBigQuery.ExtractWriter extracts(ExtractFile files) {
+    /** The extract of a staged day: the first {@code rows} of the fake's rows of the day (all, without a limit). */
+    private static FakeBigQuery.ExtractWriter extracts(FakeBigQuery fake, ExtractFile files) {
         return (uri, day, rows) -> {
             String path = uri.substring("gs://".length());
             String bucket = path.substring(0, path.indexOf('/'));
             String name = path.substring(path.indexOf('/') + 1);
-            SyntheticSource.Generator gen = new SyntheticSource.Generator(day, (int) Math.max(rows, 1));
+            List<SyntheticSource.Transfer> source = fake.rows(day);
             StringBuilder[] parts = {new StringBuilder(), new StringBuilder()};
             for (int i = 0; i < rows; i++) {
                 StringWriter w = new StringWriter();
-                gen.next().write(new CopyCsv(w));
+                source.get(i).write(new CopyCsv(w));
                 String row = w.toString();
                 // BigQuery writes TIMESTAMP as "2024-01-01 00:00:05 UTC".
                 row = row.substring(0, 10) + " " + row.substring(11, 19) + " UTC" + row.substring(20);

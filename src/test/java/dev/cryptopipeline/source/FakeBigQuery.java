@@ -25,14 +25,17 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.function.UnaryOperator;
 import java.util.zip.GZIPInputStream;
+import dev.cryptopipeline.lake.Fingerprint;
 
 /**
  * A local HTTP fake of the BigQuery REST API, enough for the real google-cloud-bigquery client: datasets insert/get,
  * jobs insert/get (echoing the configuration), query results, tables get (with partition decorators). Its "source
- * data" is a number of rows per day; a query job into a staging table stages them (honouring {@code @row_limit}), and
- * an extract job of {@code table$YYYYMMDD} hands the day's rows to {@link #extractWriter}, which writes the files into
- * the fake GCS. It records every request and replays failures on demand.
+ * data" is a number of rows per day (the synthetic source's rows of the day, changed by {@link #edits}); a query job
+ * into a staging table stages them (honouring {@code @row_limit}), an extract job of {@code table$YYYYMMDD} hands the
+ * day's rows to {@link #extractWriter}, which writes the files into the fake GCS, and the verify query returns each
+ * day's row count and fingerprint over the same rows. It records every request and replays failures on demand.
  */
 final class FakeBigQuery implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,8 +55,13 @@ final class FakeBigQuery implements AutoCloseable {
     final Map<String, ObjectNode> datasets = new ConcurrentHashMap<>();
     /** Staging tables: table name → rows per day. */
     final Map<String, Map<LocalDate, Long>> tables = new ConcurrentHashMap<>();
-    /** The source's rows per day. */
+    /** The source's rows per day: {@link SyntheticSource}'s rows of the day, generated for that volume. */
     final Map<LocalDate, Long> sourceRows = new TreeMap<>();
+    /**
+     * Changes to a day's rows at the source, as the export query would see them after its cleaning (a rewritten
+     * partition, a reorg): applied to the generated rows before anything reads them.
+     */
+    final Map<LocalDate, UnaryOperator<List<SyntheticSource.Transfer>>> edits = new ConcurrentHashMap<>();
     /** HTTP codes to answer the next jobs.insert calls with, in order. */
     final Deque<Integer> insertFailures = new ArrayDeque<>();
     /** Job id prefix → [reason, message]: such jobs end with that error (each once). */
@@ -66,6 +74,8 @@ final class FakeBigQuery implements AutoCloseable {
     volatile int runningPolls;
     final Map<String, Integer> pollsLeft = new ConcurrentHashMap<>();
     volatile long dryRunBytes = 987_654_321L;
+    /** What a dry run of the verify query says it would scan, when not {@link #dryRunBytes}. */
+    volatile Long verifyDryRunBytes;
     /** The last modification of the newest source partition, for the completeness check. */
     volatile Instant lastModified = Instant.now();
     volatile ExtractWriter extractWriter = (uri, day, rows) -> { };
@@ -86,6 +96,23 @@ final class FakeBigQuery implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+    }
+
+    /**
+     * The rows the transfer query returns for a day now: the generated rows, edited, in (block_number, log_index)
+     * order, the order a --query-limit keeps the first of.
+     */
+    List<SyntheticSource.Transfer> rows(LocalDate day) {
+        long n = sourceRows.getOrDefault(day, 0L);
+        SyntheticSource.Generator gen = new SyntheticSource.Generator(day, (int) Math.max(n, 1));
+        List<SyntheticSource.Transfer> rows = new ArrayList<>();
+        for (long i = 0; i < n; i++) {
+            rows.add(gen.next());
+        }
+        rows = new ArrayList<>(edits.getOrDefault(day, r -> r).apply(rows));
+        rows.sort(java.util.Comparator.comparingLong(SyntheticSource.Transfer::blockNumber)
+                .thenComparingInt(SyntheticSource.Transfer::logIndex));
+        return rows;
     }
 
     /** The bodies of the job inserts, in order (dry runs included). */
@@ -169,7 +196,9 @@ final class FakeBigQuery implements AutoCloseable {
         String location = body.path("jobReference").path("location").asText("US");
         if (configuration.path("dryRun").asBoolean(false)) {
             ObjectNode job = newJob(project, jobId, location, configuration);
-            job.with("statistics").with("query").put("totalBytesProcessed", Long.toString(dryRunBytes));
+            boolean verify = configuration.path("query").path("query").asText().contains("AS fingerprint");
+            job.with("statistics").with("query").put("totalBytesProcessed", Long.toString(
+                    verify && verifyDryRunBytes != null ? verifyDryRunBytes : dryRunBytes));
             send(ex, 200, job);
             return;
         }
@@ -239,7 +268,7 @@ final class FakeBigQuery implements AutoCloseable {
             long limit = params.containsKey("row_limit") ? Long.parseLong(params.get("row_limit")) : Long.MAX_VALUE;
             Map<LocalDate, Long> staged = new TreeMap<>();
             for (LocalDate d = first; !d.isAfter(last); d = d.plusDays(1)) {
-                long rows = Math.min(limit, sourceRows.getOrDefault(d, 0L));
+                long rows = Math.min(limit, rows(d).size());
                 if (rows > 0) {
                     staged.put(d, rows);
                 }
@@ -318,6 +347,26 @@ final class FakeBigQuery implements AutoCloseable {
                 ArrayNode f = rows.addObject().putArray("f");
                 f.addObject().put("v", e.getKey().format(DateTimeFormatter.BASIC_ISO_DATE));
                 f.addObject().put("v", Long.toString(e.getValue()));
+            }
+        } else if (sql.equals(TransferQuery.fingerprintSql(params.containsKey("row_limit")
+                ? java.util.OptionalInt.of(Integer.parseInt(params.get("row_limit")))
+                : java.util.OptionalInt.empty()))) {
+            // The verify query: each day's rows and fingerprint, as the real query computes them over the same rows.
+            fields.addObject().put("name", "day").put("type", "DATE").put("mode", "NULLABLE");
+            fields.addObject().put("name", "row_count").put("type", "INTEGER").put("mode", "NULLABLE");
+            fields.addObject().put("name", "fingerprint").put("type", "STRING").put("mode", "NULLABLE");
+            long limit = params.containsKey("row_limit") ? Long.parseLong(params.get("row_limit")) : Long.MAX_VALUE;
+            for (LocalDate d = LocalDate.parse(params.get("first_day")); !d.isAfter(LocalDate.parse(
+                    params.get("last_day"))); d = d.plusDays(1)) {
+                List<SyntheticSource.Transfer> day = rows(d);
+                Fingerprint.Accumulator sum = new Fingerprint.Accumulator();
+                day.stream().limit(limit).forEach(t -> sum.add(t.values()));
+                if (sum.day().rows() > 0) {
+                    ArrayNode f = rows.addObject().putArray("f");
+                    f.addObject().put("v", d.toString());
+                    f.addObject().put("v", Long.toString(sum.day().rows()));
+                    f.addObject().put("v", sum.day().sum().toString());
+                }
             }
         } else if (sql.contains("INFORMATION_SCHEMA.PARTITIONS")) {
             fields.addObject().put("name", "partition_id").put("type", "STRING").put("mode", "NULLABLE");

@@ -16,14 +16,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cryptopipeline.TestPipelines;
 import dev.cryptopipeline.TestPostgres;
 import dev.cryptopipeline.config.SourceKind;
-import dev.cryptopipeline.lake.Lake;
 import dev.cryptopipeline.lake.LakeLayout;
 import dev.cryptopipeline.lake.LocalLake;
 import dev.cryptopipeline.pipeline.Pipeline;
 import dev.cryptopipeline.pipeline.RunReport;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,37 +74,6 @@ class GoogleSqlPipelineIT {
                 new FolderNamedGs(new LocalLake(tmp.resolve("lake"))), TestPostgres.jdbcUrl(), schema,
                 tmp.resolve("data"), 10000, queryLimit, false, Pipeline.Retry.defaults())) {
             return pipeline.backfill(FIRST_DAY, LAST_DAY, false);
-        }
-    }
-
-    /**
-     * A local folder that calls itself {@code gs://}, because a BigQuery pipeline takes only a GCS lake; the Google
-     * Cloud Storage client cannot run beside ZetaSQL's Protocol Buffers 3.
-     */
-    private record FolderNamedGs(LocalLake folder) implements Lake {
-        @Override
-        public String location() {
-            return "gs://googlesql-test/lake";
-        }
-
-        @Override
-        public boolean prepare() {
-            return folder.prepare();
-        }
-
-        @Override
-        public OutputStream create(String key) throws IOException {
-            return folder.create(key);
-        }
-
-        @Override
-        public InputStream open(String key) throws IOException {
-            return folder.open(key);
-        }
-
-        @Override
-        public List<LakeObject> list(String prefix) throws IOException {
-            return folder.list(prefix);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.cryptopipeline.source;
 
+import dev.cryptopipeline.lake.Fingerprint;
 import dev.cryptopipeline.lake.Lake;
 import dev.cryptopipeline.lake.LakeLayout;
 import dev.cryptopipeline.lake.Manifest;
@@ -36,6 +37,8 @@ final class GoogleSqlSource implements Source {
     private final GoogleSqlEngine engine;
     /** The parameters of every query run, in order. */
     final List<Map<String, Object>> queries = new ArrayList<>();
+    /** The parameters of every verify query run, in order. */
+    final List<Map<String, Object>> fingerprintQueries = new ArrayList<>();
 
     GoogleSqlSource(GoogleSqlEngine engine) {
         this.engine = engine;
@@ -148,6 +151,26 @@ final class GoogleSqlSource implements Source {
             return '"' + s.replace("\"", "\"\"") + '"';
         }
         return s;
+    }
+
+    /** The verify query ({@link TransferQuery#fingerprintSql}) run by ZetaSQL, one query for the days' range. */
+    @Override
+    public Map<LocalDate, Fingerprint.Day> fingerprints(List<LocalDate> days, OptionalInt queryLimit) {
+        Map<String, Object> params = new LinkedHashMap<>();
+        params.put("first_day", days.get(0));
+        params.put("last_day", days.get(days.size() - 1));
+        queryLimit.ifPresent(n -> params.put("row_limit", (long) n));
+        fingerprintQueries.add(params);
+        Map<LocalDate, Fingerprint.Day> out = new LinkedHashMap<>();
+        days.forEach(d -> out.put(d, Fingerprint.Day.EMPTY));
+        for (Map<String, Object> row : engine.execute(TransferQuery.fingerprintSql(queryLimit), params).maps()) {
+            LocalDate day = (LocalDate) row.get("day");
+            if (out.containsKey(day)) {
+                out.put(day, new Fingerprint.Day((Long) row.get("row_count"),
+                        new java.math.BigInteger((String) row.get("fingerprint"))));
+            }
+        }
+        return out;
     }
 
     @Override

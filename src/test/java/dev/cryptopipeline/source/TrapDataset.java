@@ -78,6 +78,11 @@ public final class TrapDataset {
         return List.of(tokenTransfers(), tokens(), amendedTokens(), partitions());
     }
 
+    /** The four tables, each passed through {@code edit}: the dataset after the source changed it. */
+    public static List<Table> tables(java.util.function.UnaryOperator<Table> edit) {
+        return tables().stream().map(edit).toList();
+    }
+
     private static Table tokenTransfers() {
         List<Column> columns = columns("token_address", SqlType.STRING, "from_address", SqlType.STRING,
                 "to_address", SqlType.STRING, "value", SqlType.STRING, "transaction_hash", SqlType.STRING,
