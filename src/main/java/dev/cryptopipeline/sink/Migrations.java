@@ -97,6 +97,14 @@ public final class Migrations {
                     ALTER TABLE ${schema}.runs ADD COLUMN exit_code integer;
                     ALTER TABLE ${schema}.runs ADD COLUMN days_planned integer;
                     ALTER TABLE ${schema}.runs ADD COLUMN days_loaded integer;
+                    """),
+            new Migration(4, "ledger: each day's content fingerprint and its last verification against the source", """
+                    -- The loaded rows' fingerprint (row hashes summed), recorded at the day's first verification
+                    -- after its load: computing it inside the load would cost about half the load's time.
+                    ALTER TABLE ${schema}.loaded_days ADD COLUMN fingerprint numeric;
+                    -- When the day was last compared with the source, and how: match, rows differ, content differs.
+                    ALTER TABLE ${schema}.loaded_days ADD COLUMN verified_at timestamptz;
+                    ALTER TABLE ${schema}.loaded_days ADD COLUMN verification text;
                     """));
 
     private Migrations() {

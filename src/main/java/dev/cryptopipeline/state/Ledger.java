@@ -46,9 +46,20 @@ public final class Ledger {
      * @param runId      the run that loaded it
      * @param reason     why it was (last) loaded: {@code new}, {@code reload}, {@code replaces a trial load},
      *                   {@code source changed}; null for loads recorded before reasons were
+     * @param fingerprint  the loaded rows' fingerprint, recorded at the day's first verification since its load;
+     *                     null before
+     * @param verifiedAt   when the day was last compared with the source since its load; null if never
+     * @param verification how: {@code match}, {@code rows differ} or {@code content differs}; null if never
      */
     public record LoadedDay(LocalDate day, long rows, String source, String lakeRun, List<String> sourceJobs,
-                            Integer queryLimit, Instant loadedAt, String runId, String reason) {
+                            Integer queryLimit, Instant loadedAt, String runId, String reason,
+                            java.math.BigInteger fingerprint, Instant verifiedAt, String verification) {
+        /** A day just loaded: not verified yet. */
+        public LoadedDay(LocalDate day, long rows, String source, String lakeRun, List<String> sourceJobs,
+                         Integer queryLimit, Instant loadedAt, String runId, String reason) {
+            this(day, rows, source, lakeRun, sourceJobs, queryLimit, loadedAt, runId, reason, null, null, null);
+        }
+
         /** True if the day was loaded with a {@code --query-limit}: a partial trial load. */
         public boolean trial() {
             return queryLimit != null;
@@ -69,7 +80,10 @@ public final class Ledger {
                       Integer daysLoaded) {
     }
 
-    /** Records a loaded day; call inside the day's load transaction. Replaces an older record of the day. */
+    /**
+     * Records a loaded day; call inside the day's load transaction. Replaces an older record of the day, and with it
+     * the older load's fingerprint and verification: the new rows are not verified yet.
+     */
     public void markLoaded(Connection c, LoadedDay d) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + schema.quoted() + ".loaded_days"
                 + " (day, rows, source, lake_run, source_jobs, query_limit, loaded_at, run_id, reason)"
@@ -77,7 +91,7 @@ public final class Ledger {
                 + " ON CONFLICT (day) DO UPDATE SET rows = excluded.rows, source = excluded.source,"
                 + " lake_run = excluded.lake_run, source_jobs = excluded.source_jobs,"
                 + " query_limit = excluded.query_limit, loaded_at = excluded.loaded_at, run_id = excluded.run_id,"
-                + " reason = excluded.reason")) {
+                + " reason = excluded.reason, fingerprint = NULL, verified_at = NULL, verification = NULL")) {
             ps.setObject(1, d.day());
             ps.setLong(2, d.rows());
             ps.setString(3, d.source());
@@ -133,21 +147,61 @@ public final class Ledger {
         return runs;
     }
 
-    /** Every loaded day with its record, ascending. */
+    /**
+     * Every loaded day with its record, ascending. Reads a schema not yet migrated to the verification columns too
+     * ({@code status} migrates nothing): its days read as never verified.
+     */
     public List<LoadedDay> days(Connection c) throws SQLException {
         List<LoadedDay> days = new ArrayList<>();
+        String verification = hasVerification(c) ? "fingerprint, verified_at, verification"
+                : "NULL::numeric, NULL::timestamptz, NULL::text";
         try (PreparedStatement ps = c.prepareStatement("SELECT day, rows, source, lake_run, source_jobs,"
-                + " query_limit, loaded_at, run_id, reason FROM " + schema.quoted() + ".loaded_days ORDER BY day");
+                + " query_limit, loaded_at, run_id, reason, " + verification + " FROM " + schema.quoted()
+                + ".loaded_days ORDER BY day");
              ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 String[] jobs = (String[]) rs.getArray(5).getArray();
                 Integer limit = rs.getObject(6, Integer.class);
+                java.math.BigDecimal fingerprint = rs.getBigDecimal(10);
+                OffsetDateTime verifiedAt = rs.getObject(11, OffsetDateTime.class);
                 days.add(new LoadedDay(rs.getObject(1, LocalDate.class), rs.getLong(2), rs.getString(3),
                         rs.getString(4), List.of(jobs), limit, rs.getObject(7, OffsetDateTime.class).toInstant(),
-                        rs.getString(8), rs.getString(9)));
+                        rs.getString(8), rs.getString(9), fingerprint == null ? null : fingerprint.toBigInteger(),
+                        verifiedAt == null ? null : verifiedAt.toInstant(), rs.getString(12)));
             }
         }
         return days;
+    }
+
+    private boolean hasVerification(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?)"
+                + " AND attname = 'verified_at' AND NOT attisdropped")) {
+            ps.setString(1, schema.quoted() + ".loaded_days");
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /**
+     * Records that a day was compared with the source: when, how it compared, and, if none is recorded yet for this
+     * load, the loaded rows' fingerprint. Touches the record only while it is still of the load {@code loadRunId}
+     * (a day loaded again meanwhile is not this verification's).
+     *
+     * @return true if the record was updated
+     */
+    public boolean markVerified(Connection c, LocalDate day, String loadRunId, java.math.BigInteger fingerprint,
+                                Instant at, String verification) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + schema.quoted() + ".loaded_days"
+                + " SET fingerprint = coalesce(fingerprint, ?), verified_at = ?, verification = ?"
+                + " WHERE day = ? AND run_id = ?")) {
+            ps.setBigDecimal(1, new java.math.BigDecimal(fingerprint));
+            ps.setTimestamp(2, Timestamp.from(at));
+            ps.setString(3, verification);
+            ps.setObject(4, day);
+            ps.setString(5, loadRunId);
+            return ps.executeUpdate() == 1;
+        }
     }
 
     /**

@@ -14,7 +14,8 @@ class MigrationsTest {
     private static final List<String> RELEASED = List.of(
             "1 24dab6ee7b962c15343cffd9946604dec583b618ece879d7a5135ab4fa4368f4",
             "2 38dc62b6e362171692f6998b74b703b5eba3a6ff7ce6be074b6567cd2087e23c",
-            "3 7edd1accf8ca1d8a2d025742dd4945c00e62f171f2b474ee7ced2476f2181f66");
+            "3 7edd1accf8ca1d8a2d025742dd4945c00e62f171f2b474ee7ced2476f2181f66",
+            "4 1d862837e1f516049b9699da1d8b66aad2b301409f14cd093075e32ff27b2ef7");
 
     @Test
     void released_migrations_keep_their_checksums() {
