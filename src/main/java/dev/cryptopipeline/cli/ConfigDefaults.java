@@ -48,7 +48,7 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
     /** Keys a config file may hold: the settings options, without their dashes. */
     static final Set<String> FILE_KEYS = Set.of("source", "lake", "jdbc-url", "pg-schema", "data-dir",
             "query-limit", "rows-per-day", "gcp-project", "bq-dataset", "bq-location", "lake-retention-days",
-            "max-bytes-billed", "bigquery-endpoint", "gcs-endpoint", "jobs");
+            "max-bytes-billed", "bigquery-endpoint", "gcs-endpoint", "jobs", "verify-days");
 
     private final Map<String, String> env;
     private final Properties file;

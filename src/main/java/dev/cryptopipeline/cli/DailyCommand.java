@@ -22,12 +22,20 @@ final class DailyCommand implements Callable<Integer> {
             description = "Load exactly this UTC day, exported afresh, replacing it.")
     LocalDate date;
 
+    @Option(names = "--verify-days", paramLabel = "N", defaultValue = "0",
+            description = "After loading, verify the last N loaded days against the source and reload, exported"
+                    + " afresh, exactly those that differ (default: ${DEFAULT-VALUE}, none). Costs one query.")
+    int verifyDays;
+
     @Option(names = "--allow-empty", description = "Let a day the source now reports empty replace a loaded"
             + " non-empty day (refused otherwise, exit 3).")
     boolean allowEmpty;
 
     @Override
     public Integer call() {
+        if (verifyDays < 0) {
+            throw new PipelineException.BadInput("--verify-days must be 0 or more, not " + verifyDays);
+        }
         PipelineConfig where = common.config();
         if (date == null && where.database().embeddedServer() && !Wiring.embeddedExists(where.dataDir())) {
             // Catching up needs something loaded: with no database yet, say so without creating one.
@@ -36,8 +44,8 @@ final class DailyCommand implements Callable<Integer> {
                     + " YYYY-MM-DD' first, or check --data-dir");
         }
         try (Pipeline pipeline = common.openPipeline(source, run, allowEmpty, true)) {
-            return Reports.loading(pipeline, run.json, common.out(), () -> date == null ? pipeline.catchUp()
-                    : pipeline.reload(date));
+            return Reports.loading(pipeline, run.json, common.out(), () -> date == null
+                    ? pipeline.catchUp(verifyDays) : pipeline.reload(date, verifyDays));
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.cryptopipeline.cli;
 import dev.cryptopipeline.PipelineException;
 import dev.cryptopipeline.pipeline.Pipeline;
 import dev.cryptopipeline.pipeline.RunReport;
+import dev.cryptopipeline.pipeline.VerifyReport;
 import java.io.PrintWriter;
 import java.util.function.Supplier;
 
@@ -20,6 +21,18 @@ final class Reports {
         RunReport report = run(pipeline, json, out, command);
         out.println(json ? report.toJson() : report.summaryLine());
         return report.exitCode().value();
+    }
+
+    /** Runs {@code verify} under signal handling; on failure prints the JSON summary first, if asked for. */
+    static VerifyReport verifying(Pipeline pipeline, boolean json, PrintWriter out, Supplier<VerifyReport> command) {
+        try (Signals ignored = Signals.stopOnSignal(pipeline::stop)) {
+            return command.get();
+        } catch (PipelineException e) {
+            if (json) {
+                pipeline.lastVerify().ifPresent(r -> out.println(r.toJson()));
+            }
+            throw e;
+        }
     }
 
     /** Runs {@code command} under signal handling; on failure prints the JSON summary first, if asked for. */

@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
 @Command(name = "crypto-pipeline", mixinStandardHelpOptions = true, versionProvider = TopCommand.Version.class,
         description = "Keeps a PostgreSQL copy of Ethereum token transfers from BigQuery's crypto_ethereum dataset,"
                 + " one UTC day at a time, through a data lake.",
-        subcommands = {SetupCommand.class, BackfillCommand.class, DailyCommand.class, StatusCommand.class,
+        subcommands = {SetupCommand.class, BackfillCommand.class, DailyCommand.class, VerifyCommand.class,
+                StatusCommand.class,
                 DbCommand.class, CommandLine.HelpCommand.class, AutoComplete.GenerateCompletion.class})
 final class TopCommand implements Runnable {
     final Map<String, String> env;
@@ -29,7 +30,7 @@ final class TopCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "Missing command: give one of setup, backfill, daily, status, db");
+                "Missing command: give one of setup, backfill, daily, verify, status, db");
     }
 
     /** The version from the jar's manifest and the git commit it was built from. */

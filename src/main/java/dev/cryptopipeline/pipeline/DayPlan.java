@@ -155,6 +155,19 @@ public record DayPlan(List<Task> toLoad, List<LocalDate> skipped, List<LocalDate
         return chunks;
     }
 
+    /**
+     * The last {@code n} days that will be loaded once this plan is done (what {@code daily --verify-days n}
+     * verifies), ascending, each with its query limit: the plan's days get {@code queryLimit}, the others keep theirs.
+     */
+    public Map<LocalDate, OptionalInt> lastLoaded(Map<LocalDate, OptionalInt> loaded, OptionalInt queryLimit, int n) {
+        java.util.TreeMap<LocalDate, OptionalInt> all = new java.util.TreeMap<>(loaded);
+        days().forEach(d -> all.put(d, queryLimit));
+        while (all.size() > Math.max(0, n)) {
+            all.pollFirstEntry();
+        }
+        return all;
+    }
+
     /** How many days replace trial loads. */
     public long trialReplacements() {
         return toLoad.stream().filter(t -> t.reason() == Reason.TRIAL).count();

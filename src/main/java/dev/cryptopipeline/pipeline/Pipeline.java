@@ -53,6 +53,7 @@ public final class Pipeline implements AutoCloseable {
     private volatile StagePipeline stages;
     private volatile PipelineException.Interrupted stopped;
     private volatile RunReport lastReport;
+    private volatile VerifyReport lastVerify;
 
     /**
      * How a day's load is retried after a transient database failure.
@@ -149,11 +150,19 @@ public final class Pipeline implements AutoCloseable {
      * @throws PipelineException.BadInput if nothing has been loaded yet (run setup --chain or backfill first)
      */
     public RunReport catchUp() {
+        return catchUp(0);
+    }
+
+    /**
+     * Like {@link #catchUp()}, then verifies the last {@code verifyDays} loaded days against the source and reloads,
+     * exported afresh, exactly those that differ (ledger reason {@code source changed}). Idempotent.
+     */
+    public RunReport catchUp(int verifyDays) {
         return run("daily", c -> {
             if (!Migrations.isInstalled(c, config.pgSchema()) || ledger.loadedDays(c).isEmpty()) {
                 throw nothingLoaded();
             }
-        }, (loaded, finished) -> DayPlan.catchUp(loaded, yesterday(), finished));
+        }, (loaded, finished) -> DayPlan.catchUp(loaded, yesterday(), finished), verifyDays);
     }
 
     /** The refusal of {@code daily} before anything was ever loaded. */
@@ -165,8 +174,75 @@ public final class Pipeline implements AutoCloseable {
 
     /** Loads exactly {@code day}, exported afresh, replacing what was loaded for it. Idempotent. */
     public RunReport reload(LocalDate day) {
+        return reload(day, 0);
+    }
+
+    /** Like {@link #reload(LocalDate)}, then verifies as {@link #catchUp(int)} does. Idempotent. */
+    public RunReport reload(LocalDate day, int verifyDays) {
         checkDay("--date", day);
-        return run("daily", c -> { }, (loaded, finished) -> DayPlan.exactly(day, loaded, finished));
+        return run("daily", c -> { }, (loaded, finished) -> DayPlan.exactly(day, loaded, finished), verifyDays);
+    }
+
+    /**
+     * Compares every loaded day in {@code [start, end]} (either may be null: unbounded) with what the source holds
+     * now, by row count and content fingerprint, each day with the query limit it was loaded with; records in the
+     * ledger when each day was verified and how it compared. Writes nothing to the table and loads nothing. Holds the
+     * run lock like every command that writes the ledger (so no load replaces a day between its two readings; a
+     * reader without the lock would still never see a day half swapped). Idempotent.
+     *
+     * @return the days that differ and those that match; exit code 3 if any differs
+     */
+    public VerifyReport verify(LocalDate start, LocalDate end) {
+        if (start != null && end != null && start.isAfter(end)) {
+            throw new PipelineException.BadInput("--start-date " + start + " is after --end-date " + end
+                    + ": give a start on or before the end");
+        }
+        long t0 = System.nanoTime();
+        String runId = "none";
+        List<LocalDate> planned = List.of();
+        try (RunSession s = RunSession.connect(database, config.pgSchema(), context, ledger, clock,
+                config.dryRun())) {
+            runId = s.runId();
+            try {
+                Connection c = s.connection();
+                if (!Migrations.isInstalled(c, config.pgSchema())) {
+                    throw new PipelineException.Failed("Nothing to verify: schema " + config.pgSchema() + " is not"
+                            + " set up in " + database.describe() + "; check --pg-schema and --jdbc-url");
+                }
+                s.start();
+                List<Ledger.LoadedDay> days = ledger.days(c).stream().filter(d -> (start == null
+                        || !d.day().isBefore(start)) && (end == null || !d.day().isAfter(end))).toList();
+                planned = days.stream().map(Ledger.LoadedDay::day).toList();
+                Map<LocalDate, OptionalInt> limits = Verifier.limits(days);
+                Verifier verifier = new Verifier(source, config.pgSchema(), ledger, clock);
+                if (config.dryRun()) {
+                    return new VerifyReport(runId, List.of(), planned, millisSince(t0), true,
+                            days.isEmpty() ? List.of() : verifier.plan(limits), null, null);
+                }
+                verifier.checkCost(limits);
+                checkStopped();
+                VerifyReport report = new VerifyReport(runId, verifier.verify(c, days, this::checkStopped), planned,
+                        millisSince(t0), false, List.of(), null, null);
+                s.finish(report.outcome(), report.problem(), report.exitCode().value(), 0);
+                return report;
+            } catch (PipelineException e) {
+                s.finish(RunReport.outcome(e.exitCode()), e.getMessage(), e.exitCode().value(), 0);
+                throw e;
+            } catch (SQLException e) {
+                PipelineException t = SqlErrors.translate(e, "verifying");
+                s.finish(RunReport.outcome(t.exitCode()), t.getMessage(), t.exitCode().value(), 0);
+                throw t;
+            }
+        } catch (PipelineException e) {
+            lastVerify = new VerifyReport(runId, List.of(), planned, millisSince(t0), config.dryRun(), List.of(),
+                    e.getMessage(), e.exitCode());
+            throw e;
+        }
+    }
+
+    /** The report of the last verify, when it failed (then with its exit code and error). */
+    public Optional<VerifyReport> lastVerify() {
+        return Optional.ofNullable(lastVerify);
     }
 
     /**
@@ -181,7 +257,7 @@ public final class Pipeline implements AutoCloseable {
                         + database.describe() + "; check --pg-schema and --jdbc-url, or run 'crypto-pipeline setup'");
             }
             return new StatusReport(config.pgSchema().name(), database.describe(), ledger.days(c),
-                    ledger.lastRun(c), RunLock.holder(c, config.pgSchema()));
+                    ledger.lastRun(c), RunLock.holder(c, config.pgSchema()), clock.instant());
         } catch (SQLException e) {
             throw SqlErrors.translate(e, "reading the status");
         }
@@ -227,9 +303,15 @@ public final class Pipeline implements AutoCloseable {
      */
     private RunReport run(String command, Precheck precheck,
                           BiFunction<Map<LocalDate, OptionalInt>, LocalDate, DayPlan> planner) {
+        return run(command, precheck, planner, 0);
+    }
+
+    private RunReport run(String command, Precheck precheck,
+                          BiFunction<Map<LocalDate, OptionalInt>, LocalDate, DayPlan> planner, int verifyDays) {
         long t0 = System.nanoTime();
         owner = Thread.currentThread();
         List<RunReport.DayLoad> loads = new ArrayList<>();
+        List<DayCheck> checks = new ArrayList<>();
         DayPlan plan = new DayPlan(List.of(), List.of(), List.of(), false);
         String runId = "none";
         StagePipeline pipeline = null;
@@ -253,13 +335,20 @@ public final class Pipeline implements AutoCloseable {
                         ? ledger.loadedDays(c) : new TreeMap<>();
                 plan = planner.apply(loaded, yesterday());
                 checkStopped();
+                Verifier verifier = new Verifier(source, config.pgSchema(), ledger, clock);
+                Map<LocalDate, OptionalInt> toVerify = plan.lastLoaded(loaded, config.queryLimit(), verifyDays);
                 if (config.dryRun()) {
-                    List<String> lines = plan.toLoad().isEmpty() ? List.of()
-                            : source.plan(plan.days(), config.queryLimit());
+                    List<String> lines = new ArrayList<>(plan.toLoad().isEmpty() ? List.of()
+                            : source.plan(plan.days(), config.queryLimit()));
+                    if (!toVerify.isEmpty()) {
+                        lines.addAll(verifier.plan(toVerify));
+                    }
                     return remember(new RunReport(command, runId, List.of(), plan.skipped(), plan.unfinished(),
                             millisSince(t0), true, plan.days(), lines, RunReport.Stages.NONE, ExitCode.OK, null));
                 }
                 source.checkCost(plan.candidates(), config.queryLimit());
+                // The days to verify are known before any job: a verify over the cap stops the run before the loads.
+                verifier.checkCost(toVerify);
                 if (plan.candidates().contains(yesterday())) {
                     plan = planner.apply(loaded, source.lastFinishedDay(clock.instant()));
                 }
@@ -275,15 +364,22 @@ public final class Pipeline implements AutoCloseable {
                 }
                 progress.planned(runId, plan.toLoad().size());
                 StagePipeline.Result result = pipeline.run(plan, loads);
+                RunReport.Stages busy = result.stages();
+                if (verifyDays > 0) {
+                    Reloaded reloaded = verifyAndReload(s, verifier, verifyDays, plan, loads, checks, jobs);
+                    plan = reloaded.plan();
+                    busy = busy.plus(reloaded.stages());
+                }
                 prune(s);
-                RunReport report = new RunReport(command, runId, result.loads(), plan.skipped(), plan.unfinished(),
-                        millisSince(t0), false, plan.days(), List.of(), result.stages(), ExitCode.OK, null);
-                s.finish("ok", null, 0, result.loads().size());
+                RunReport report = new RunReport(command, runId, loads, plan.skipped(), plan.unfinished(),
+                        millisSince(t0), false, plan.days(), List.of(), busy, ExitCode.OK, null, checks);
+                s.finish("ok", null, 0, loads.size());
                 return remember(report);
             } catch (PipelineException e) {
-                throw ended(s, command, runId, plan, loads, pipeline, jobs, t0, e);
+                throw ended(s, command, runId, plan, loads, checks, stages, jobs, t0, e);
             } catch (SQLException e) {
-                throw ended(s, command, runId, plan, loads, pipeline, jobs, t0, SqlErrors.translate(e, "loading"));
+                throw ended(s, command, runId, plan, loads, checks, stages, jobs, t0,
+                        SqlErrors.translate(e, "loading"));
             }
         } catch (PipelineException e) {
             if (lastReport == null || !lastReport.runId().equals(runId)) {
@@ -300,10 +396,67 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
+    /**
+     * After the loads: verifies the last {@code n} loaded days against the source, then reloads those that differ,
+     * exported afresh, each with the query limit it was loaded with (so a trial stays a trial of the same size), and
+     * verifies them once more: a day that still differs right after its reload is not fixed by reloading (the source
+     * keeps changing it, or the two fingerprints disagree), and daily must not reload it every day in silence.
+     *
+     * @return the plan, with the reloaded days added to its days, and how busy the reloads kept the stages
+     * @throws PipelineException.DataCheck if a reloaded day still differs
+     */
+    private Reloaded verifyAndReload(RunSession s, Verifier verifier, int n, DayPlan plan,
+                                    List<RunReport.DayLoad> loads, List<DayCheck> checks, int jobs)
+            throws SQLException {
+        List<Ledger.LoadedDay> all = ledger.days(s.connection());
+        List<Ledger.LoadedDay> last = all.subList(Math.max(0, all.size() - n), all.size());
+        checks.addAll(verifier.verify(s.connection(), last, this::checkStopped));
+        Map<OptionalInt, List<LocalDate>> differ = new TreeMap<>(java.util.Comparator.comparingInt(
+                (OptionalInt l) -> l.orElse(Integer.MAX_VALUE)));
+        for (DayCheck c : checks) {
+            if (c.differs()) {
+                differ.computeIfAbsent(c.queryLimit() == null ? OptionalInt.empty() : OptionalInt.of(c.queryLimit()),
+                        l -> new ArrayList<>()).add(c.day());
+            }
+        }
+        List<DayPlan.Task> tasks = new ArrayList<>(plan.toLoad());
+        RunReport.Stages busy = RunReport.Stages.NONE;
+        for (Map.Entry<OptionalInt, List<LocalDate>> group : differ.entrySet()) {
+            DayPlan reload = DayPlan.sourceChanged(group.getValue());
+            log.warn("Reloading {} day(s) that differ from the source, exported afresh: {}", reload.toLoad().size(),
+                    VerifyReport.ranges(reload.days(), 10));
+            tasks.addAll(reload.toLoad());
+            ledger.planRun(s.connection(), s.runId(), tasks.size());
+            StagePipeline again = new StagePipeline(source, lake, s, ledger, config.pgSchema(), group.getKey(),
+                    clock, progress, new StagePipeline.Settings(jobs, DAYS_PER_EXPORT, config.allowEmpty(), retry));
+            stages = again;
+            if (stopped != null) {
+                again.stop(stopped);
+            }
+            busy = busy.plus(again.run(reload, loads).stages());
+        }
+        if (!differ.isEmpty()) {
+            List<LocalDate> reloaded = differ.values().stream().flatMap(List::stream).toList();
+            List<DayCheck> still = verifier.verify(s.connection(), ledger.days(s.connection()).stream()
+                    .filter(d -> reloaded.contains(d.day())).toList(), this::checkStopped).stream()
+                    .filter(DayCheck::differs).toList();
+            if (!still.isEmpty()) {
+                throw new PipelineException.DataCheck(still.size() + " day(s) still differ from the source right"
+                        + " after they were reloaded: " + VerifyReport.listed(still, 10) + "; the source keeps"
+                        + " changing them, or the fingerprints of the source and of PostgreSQL disagree (a bug: please"
+                        + " report it with 'crypto-pipeline verify --json'); the reloaded data was kept");
+            }
+        }
+        return new Reloaded(new DayPlan(tasks, plan.skipped(), plan.unfinished(), plan.fresh()), busy);
+    }
+
+    private record Reloaded(DayPlan plan, RunReport.Stages stages) {
+    }
+
     /** Records how a run ended and builds the exception (and report) the caller sees. */
     private PipelineException ended(RunSession s, String command, String runId, DayPlan plan,
-                                    List<RunReport.DayLoad> loads, StagePipeline pipeline, int jobs, long t0,
-                                    PipelineException e) {
+                                    List<RunReport.DayLoad> loads, List<DayCheck> checks, StagePipeline pipeline,
+                                    int jobs, long t0, PipelineException e) {
         PipelineException shown = e;
         if (e instanceof PipelineException.Interrupted i) {
             shown = new PipelineException.Interrupted("interrupted: " + loads.size() + " of "
@@ -312,7 +465,7 @@ public final class Pipeline implements AutoCloseable {
         }
         RunReport report = new RunReport(command, runId, loads, plan.skipped(), plan.unfinished(), millisSince(t0),
                 false, plan.days(), List.of(), pipeline == null ? RunReport.Stages.NONE
-                : pipeline.stages(jobs), shown.exitCode(), shown.getMessage());
+                : pipeline.stages(jobs), shown.exitCode(), shown.getMessage(), checks);
         remember(report);
         s.finish(report.outcome(), shown.getMessage(), shown.exitCode().value(), loads.size());
         return shown;

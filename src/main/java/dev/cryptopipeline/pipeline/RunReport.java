@@ -25,13 +25,23 @@ import java.util.Objects;
  * @param stages     how busy each stage was
  * @param exitCode   how the run ended
  * @param error      the one-line error, or null
+ * @param verified   the days compared with the source after the loads ({@code daily --verify-days}), ascending
  */
 public record RunReport(String command, String runId, List<DayLoad> loaded, List<LocalDate> skipped,
                         List<LocalDate> unfinished, long millis, boolean dryRun, List<LocalDate> planned,
-                        List<String> plan, Stages stages, ExitCode exitCode, String error) {
+                        List<String> plan, Stages stages, ExitCode exitCode, String error, List<DayCheck> verified) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** A run that verified nothing. */
+    public RunReport(String command, String runId, List<DayLoad> loaded, List<LocalDate> skipped,
+                     List<LocalDate> unfinished, long millis, boolean dryRun, List<LocalDate> planned,
+                     List<String> plan, Stages stages, ExitCode exitCode, String error) {
+        this(command, runId, loaded, skipped, unfinished, millis, dryRun, planned, plan, stages, exitCode, error,
+                List.of());
+    }
+
     public RunReport {
+        verified = List.copyOf(verified);
         loaded = List.copyOf(loaded);
         skipped = List.copyOf(skipped);
         unfinished = List.copyOf(unfinished);
@@ -61,12 +71,18 @@ public record RunReport(String command, String runId, List<DayLoad> loaded, List
     public record Stages(long exportMillis, long loadMillis, long firstLoadedMillis, int jobs) {
         /** No stage ran. */
         public static final Stages NONE = new Stages(0, 0, -1, 0);
+
+        /** These stages and then {@code later}'s, as one. */
+        Stages plus(Stages later) {
+            return new Stages(exportMillis + later.exportMillis, loadMillis + later.loadMillis,
+                    firstLoadedMillis >= 0 ? firstLoadedMillis : later.firstLoadedMillis, Math.max(jobs, later.jobs));
+        }
     }
 
     /** The same report, ended by {@code e}. */
     public RunReport failedWith(PipelineException e) {
         return new RunReport(command, runId, loaded, skipped, unfinished, millis, dryRun, planned, plan, stages,
-                e.exitCode(), e.getMessage());
+                e.exitCode(), e.getMessage(), verified);
     }
 
     /** The ledger's word for how it ended: ok, failed, bad-input, data-check, try-later, interrupted. */
@@ -125,6 +141,15 @@ public record RunReport(String command, String runId, List<DayLoad> loaded, List
         if (!unfinished.isEmpty()) {
             b.append("; ").append(range(unfinished)).append(" not finished at the source yet, left for a later run");
         }
+        if (!verified.isEmpty()) {
+            List<DayCheck> differ = verified.stream().filter(DayCheck::differs).toList();
+            b.append("; verified ").append(plural(verified.size(), "day")).append(' ')
+                    .append(VerifyReport.ranges(verified.stream().map(DayCheck::day).toList(), 3)).append(": ")
+                    .append(differ.isEmpty() ? (verified.size() == 1 ? "it matches" : "all match") : differ.size()
+                            + " differed from the source" + (exitCode == ExitCode.OK ? " and "
+                            + (differ.size() == 1 ? "was" : "were") + " reloaded" : "") + ": "
+                            + VerifyReport.listed(differ, 5));
+        }
         b.append(String.format(Locale.ROOT, " in %.1f s", millis / 1000.0));
         plan.forEach(line -> b.append('\n').append(line));
         return b.toString();
@@ -132,7 +157,8 @@ public record RunReport(String command, String runId, List<DayLoad> loaded, List
 
     /**
      * One JSON object for scripts: {@code command, run_id, outcome, exit_code, dry_run, days_planned, days_loaded,
-     * rows, bytes, seconds, loaded[{day, rows, bytes, seconds, reason}], skipped[], unfinished[], error}.
+     * rows, bytes, seconds, loaded[{day, rows, bytes, seconds, reason}], skipped[], unfinished[], days_verified,
+     * verified[{day, result, source_rows, loaded_rows, ...}] (as {@code verify --json}'s days), differing[], error}.
      */
     public String toJson() {
         ObjectNode root = JSON.createObjectNode();
@@ -155,6 +181,11 @@ public record RunReport(String command, String runId, List<DayLoad> loaded, List
         skipped.forEach(d -> s.add(d.toString()));
         ArrayNode u = root.putArray("unfinished");
         unfinished.forEach(d -> u.add(d.toString()));
+        root.put("days_verified", verified.size());
+        ArrayNode v = root.putArray("verified");
+        verified.forEach(c -> v.add(VerifyReport.json(c)));
+        ArrayNode differing = root.putArray("differing");
+        verified.stream().filter(DayCheck::differs).forEach(c -> differing.add(c.day().toString()));
         if (error == null) {
             root.putNull("error");
         } else {

@@ -18,17 +18,44 @@ import java.util.Set;
  * (shown as {@code abandoned} when it says {@code running} but nobody holds the run lock any more).
  *
  * @param lockHolder who holds the run lock now, if anyone
+ * @param asOf       when the ledger was read (verifications older than {@value #STALE_DAYS} days before it are old)
  */
 public record StatusReport(String schema, String database, List<Ledger.LoadedDay> days,
-                           Optional<Ledger.Run> lastRun, Optional<String> lockHolder) {
+                           Optional<Ledger.Run> lastRun, Optional<String> lockHolder, Instant asOf) {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Outcomes that mean the last run failed and needs a look. */
     private static final Set<String> FAILED = Set.of("failed", "data-check", "bad-input");
     /** Days listed in the table; the rest are summarized (--json lists every day). */
     static final int TABLE_DAYS = 14;
+    /** A day last verified longer ago than this is shown as not verified recently. */
+    public static final int STALE_DAYS = 30;
 
     public StatusReport {
         days = List.copyOf(days);
+    }
+
+    /** The state as of now. */
+    public StatusReport(String schema, String database, List<Ledger.LoadedDay> days, Optional<Ledger.Run> lastRun,
+                        Optional<String> lockHolder) {
+        this(schema, database, days, lastRun, lockHolder, Instant.now());
+    }
+
+    /** Loaded days never compared with the source since their load. */
+    public List<LocalDate> neverVerified() {
+        return days.stream().filter(d -> d.verifiedAt() == null).map(Ledger.LoadedDay::day).toList();
+    }
+
+    /** Loaded days last compared with the source more than {@value #STALE_DAYS} days ago. */
+    public List<LocalDate> verifiedLongAgo() {
+        Instant limit = asOf.minus(java.time.Duration.ofDays(STALE_DAYS));
+        return days.stream().filter(d -> d.verifiedAt() != null && d.verifiedAt().isBefore(limit))
+                .map(Ledger.LoadedDay::day).toList();
+    }
+
+    /** Loaded days that differed from the source when last compared (and were not loaded again since). */
+    public List<LocalDate> differing() {
+        return days.stream().filter(d -> d.verification() != null && !d.verification().equals("match"))
+                .map(Ledger.LoadedDay::day).toList();
     }
 
     /** A run of consecutive missing days. */
@@ -74,7 +101,8 @@ public record StatusReport(String schema, String database, List<Ledger.LoadedDay
 
     /**
      * What a monitoring check should complain about, if anything: nothing loaded, the newest loaded day older than
-     * {@code maxAgeDays} before {@code today} (UTC), gaps, or a failed last run.
+     * {@code maxAgeDays} before {@code today} (UTC), gaps, days that differed from the source when last verified, or
+     * a failed last run.
      */
     public Optional<String> problem(LocalDate today, int maxAgeDays) {
         if (days.isEmpty()) {
@@ -90,6 +118,11 @@ public record StatusReport(String schema, String database, List<Ledger.LoadedDay
         if (!gaps.isEmpty()) {
             problems.add(gaps.stream().mapToLong(Gap::days).sum() + " day(s) missing: " + describe(gaps, 3));
         }
+        List<LocalDate> differing = differing();
+        if (!differing.isEmpty()) {
+            problems.add(differing.size() + " day(s) differed from the source when last verified: "
+                    + VerifyReport.ranges(differing, 3) + " (reload them)");
+        }
         effectiveLastRun().filter(r -> FAILED.contains(r.outcome())).ifPresent(r -> problems.add("the last run ("
                 + r.command() + ", started " + iso(r.startedAt()) + ") ended " + r.outcome()
                 + (r.error() == null ? "" : ": " + r.error())));
@@ -97,9 +130,10 @@ public record StatusReport(String schema, String database, List<Ledger.LoadedDay
     }
 
     /**
-     * One JSON object: {@code {"schema", "days":[{"day","rows","loaded_at","reason","query_limit"?}],
-     * "gaps":[{"from","to","days"}], "trial_days":[...], "last_run":{...} or null, "lock_holder": ... or null}}, days
-     * ascending, times ISO-8601 UTC.
+     * One JSON object: {@code {"schema", "days":[{"day","rows","loaded_at","reason","query_limit"?,"verified_at",
+     * "verification"}], "verification":{"stale_after_days","never_verified":[...],"verified_long_ago":[...],
+     * "differing":[...]}, "gaps":[{"from","to","days"}], "trial_days":[...], "last_run":{...} or null,
+     * "lock_holder": ... or null}}, days ascending, times ISO-8601 UTC.
      */
     public String toJson() {
         ObjectNode root = JSON.createObjectNode();
@@ -114,7 +148,17 @@ public record StatusReport(String schema, String database, List<Ledger.LoadedDay
             if (d.queryLimit() != null) {
                 n.put("query_limit", d.queryLimit());
             }
+            n.put("verified_at", d.verifiedAt() == null ? null : iso(d.verifiedAt()));
+            n.put("verification", d.verification());
         }
+        ObjectNode v = root.putObject("verification");
+        v.put("stale_after_days", STALE_DAYS);
+        ArrayNode never = v.putArray("never_verified");
+        neverVerified().forEach(d -> never.add(d.toString()));
+        ArrayNode old = v.putArray("verified_long_ago");
+        verifiedLongAgo().forEach(d -> old.add(d.toString()));
+        ArrayNode differ = v.putArray("differing");
+        differing().forEach(d -> differ.add(d.toString()));
         ArrayNode gs = root.putArray("gaps");
         gaps().forEach(g -> gs.addObject().put("from", g.first().toString()).put("to", g.last().toString())
                 .put("days", g.days()));
@@ -170,6 +214,9 @@ public record StatusReport(String schema, String database, List<Ledger.LoadedDay
                     .append(trials.size() == 1 ? trials.get(0) : trials.get(0) + " .. " + trials.get(trials.size() - 1))
                     .append("; a backfill over them without --query-limit loads them fully\n");
         }
+        if (!days.isEmpty()) {
+            b.append("Verified: ").append(verificationSummary()).append('\n');
+        }
         effectiveLastRun().ifPresentOrElse(r -> b.append("Last run: ").append(r.command()).append(' ')
                         .append(r.outcome()).append(", started ").append(iso(r.startedAt()))
                         .append(r.finishedAt() == null ? "" : ", finished " + iso(r.finishedAt()))
@@ -180,19 +227,45 @@ public record StatusReport(String schema, String database, List<Ledger.LoadedDay
         lockHolder.ifPresent(h -> b.append("Running:  ").append(h).append('\n'));
         if (!days.isEmpty()) {
             List<Ledger.LoadedDay> shown = days.subList(Math.max(0, days.size() - TABLE_DAYS), days.size());
-            b.append('\n').append(String.format(Locale.ROOT, "%-10s  %10s  %-20s  %-9s  %-6s  %s%n", "day", "rows",
-                    "loaded_at", "source", "limit", "reason"));
+            b.append('\n').append(String.format(Locale.ROOT, "%-10s  %10s  %-20s  %-9s  %-6s  %-22s  %s%n", "day",
+                    "rows", "loaded_at", "source", "limit", "reason", "verified"));
             if (shown.size() < days.size()) {
                 b.append("(").append(days.size() - shown.size()).append(" earlier days not shown; --json lists all)\n");
             }
             for (Ledger.LoadedDay d : shown) {
-                b.append(String.format(Locale.ROOT, "%-10s  %10d  %-20s  %-9s  %-6s  %s%n", d.day(), d.rows(),
+                b.append(String.format(Locale.ROOT, "%-10s  %10d  %-20s  %-9s  %-6s  %-22s  %s%n", d.day(), d.rows(),
                         iso(d.loadedAt()), d.source(), d.queryLimit() == null ? "-" : d.queryLimit() + "*",
-                        d.reason() == null ? "-" : d.reason()));
+                        d.reason() == null ? "-" : d.reason(), d.verifiedAt() == null ? "never"
+                                : d.verifiedAt().toString().substring(0, 10) + " " + d.verification()));
             }
             if (!trials.isEmpty()) {
                 b.append("* a trial load: at most that many rows of the day\n");
             }
+        }
+        return b.toString();
+    }
+
+    /** How recently the loaded days were compared with the source, in one line. */
+    private String verificationSummary() {
+        List<LocalDate> never = neverVerified();
+        if (never.size() == days.size()) {
+            return (days.size() == 1 ? "not yet" : "none of the " + days.size() + " loaded days yet")
+                    + ": run 'crypto-pipeline verify', or daily with --verify-days N";
+        }
+        List<LocalDate> old = verifiedLongAgo();
+        List<LocalDate> differing = differing();
+        StringBuilder b = new StringBuilder().append(days.size() - never.size() - old.size()).append(" of ")
+                .append(days.size()).append(" days in the last ").append(STALE_DAYS).append(" days");
+        if (!never.isEmpty()) {
+            b.append("; never: ").append(never.size()).append(" (").append(VerifyReport.ranges(never, 3)).append(')');
+        }
+        if (!old.isEmpty()) {
+            b.append("; over ").append(STALE_DAYS).append(" days ago: ").append(old.size()).append(" (")
+                    .append(VerifyReport.ranges(old, 3)).append(')');
+        }
+        if (!differing.isEmpty()) {
+            b.append("; differed from the source: ").append(VerifyReport.ranges(differing, 5))
+                    .append(" (reload: daily --date D, or backfill --reload)");
         }
         return b.toString();
     }

@@ -89,6 +89,13 @@ class CliTest {
     }
 
     @Test
+    void a_negative_verify_days_or_a_backwards_verify_range_is_refused() {
+        assertUsageError(cli("daily", "--verify-days", "-1"), "--verify-days must be 0 or more");
+        assertUsageError(cli("verify", "--start-date", "2024-01-02", "--end-date", "2024-01-01"),
+                "--start-date 2024-01-02 is after --end-date 2024-01-01");
+    }
+
+    @Test
     void a_missing_command_is_a_usage_error() {
         CliRun run = CliRun.run();
         assertThat(run.exitCode()).isEqualTo(2);

@@ -27,7 +27,8 @@ class FingerprintTest {
         String text = Fingerprint.canonicalText(row(1400, "Ünï 🚀\nx"));
         // then: microseconds since the epoch, digits, \x + lowercase hex, \N for NULL, texts prefixed by their length
         // in code points (the rocket is one, though two UTF-16 units)
-        assertThat(text).isEqualTo("1709424000250000|1400|\\xab01|\\x00|0|\\xff|\\N|\\x|5|5:Q|\"Q\"|7:Ünï 🚀\nx|255|\\N");
+        assertThat(text).isEqualTo("1709424000250000|1400|\\xab01|\\x00|0|\\xff|\\N|\\x|5|5:Q|\"Q\"|7:Ünï 🚀\nx"
+                + "|255|\\N");
     }
 
     @Test

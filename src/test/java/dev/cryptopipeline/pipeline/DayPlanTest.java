@@ -105,4 +105,16 @@ class DayPlanTest {
         assertThat(plan.fresh()).isTrue();
         assertThat(plan.toLoad()).allMatch(t -> t.reason() == DayPlan.Reason.SOURCE_CHANGED);
     }
+
+    @Test
+    void verify_days_are_the_last_loaded_once_the_plan_is_done_each_with_its_limit() {
+        // given: D and D+1 loaded (D+1 as a trial), a gap, D+3 to load now
+        Map<LocalDate, OptionalInt> loaded = loaded(D, FULL, D.plusDays(1), OptionalInt.of(100));
+        DayPlan plan = DayPlan.backfill(D.plusDays(3), D.plusDays(3), false, loaded, FULL, D.plusDays(3));
+        // when / then: loaded days, not calendar days; the planned day with this run's limit
+        assertThat(plan.lastLoaded(loaded, FULL, 2)).containsExactly(Map.entry(D.plusDays(1), OptionalInt.of(100)),
+                Map.entry(D.plusDays(3), FULL));
+        assertThat(plan.lastLoaded(loaded, FULL, 10)).containsOnlyKeys(D, D.plusDays(1), D.plusDays(3));
+        assertThat(plan.lastLoaded(loaded, FULL, 0)).isEmpty();
+    }
 }
