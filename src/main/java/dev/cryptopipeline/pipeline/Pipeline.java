@@ -198,6 +198,7 @@ public final class Pipeline implements AutoCloseable {
                     + ": give a start on or before the end");
         }
         long t0 = System.nanoTime();
+        owner = Thread.currentThread();
         String runId = "none";
         List<LocalDate> planned = List.of();
         try (RunSession s = RunSession.connect(database, config.pgSchema(), context, ledger, clock,
@@ -237,6 +238,9 @@ public final class Pipeline implements AutoCloseable {
             lastVerify = new VerifyReport(runId, List.of(), planned, millisSince(t0), config.dryRun(), List.of(),
                     e.getMessage(), e.exitCode());
             throw e;
+        } finally {
+            owner = null;
+            Thread.interrupted(); // a stop's wake-up call ends with the command
         }
     }
 
