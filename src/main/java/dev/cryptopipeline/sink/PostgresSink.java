@@ -6,9 +6,7 @@ import dev.cryptopipeline.lake.Lake;
 import dev.cryptopipeline.lake.LakeLayout;
 import dev.cryptopipeline.lake.Manifest;
 import dev.cryptopipeline.lake.TransferColumn;
-import java.io.BufferedInputStream;
 import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -21,11 +19,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
-import java.util.Enumeration;
-import java.util.Iterator;
 import java.util.List;
 import java.util.zip.ZipException;
-import java.util.zip.GZIPInputStream;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -304,53 +299,6 @@ public final class PostgresSink {
             connection.rollback();
         } catch (SQLException e) {
             log.debug("Rollback failed (the connection is probably gone): {}", e.getMessage());
-        }
-    }
-
-    /** Streams the day's files one after another, gunzipped, remembering which one is being read. */
-    private static final class LakeFiles implements Enumeration<InputStream> {
-        final Lake lake;
-        private final Iterator<String> keys;
-        String current = "";
-        long bytes;
-
-        LakeFiles(Lake lake, List<String> keys) {
-            this.lake = lake;
-            this.keys = keys.iterator();
-        }
-
-        @Override
-        public boolean hasMoreElements() {
-            return keys.hasNext();
-        }
-
-        @Override
-        public InputStream nextElement() {
-            current = keys.next();
-            try {
-                InputStream raw = new FilterInputStream(new BufferedInputStream(lake.open(current), 1 << 16)) {
-                    @Override
-                    public int read() throws IOException {
-                        int b = super.read();
-                        if (b >= 0) {
-                            bytes++;
-                        }
-                        return b;
-                    }
-
-                    @Override
-                    public int read(byte[] b, int off, int len) throws IOException {
-                        int n = super.read(b, off, len);
-                        if (n > 0) {
-                            bytes += n;
-                        }
-                        return n;
-                    }
-                };
-                return new GZIPInputStream(raw, 1 << 16);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
         }
     }
 }
