@@ -35,17 +35,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Fast the way a careful DBA would load by hand: the table is created in the load's own transaction, so COPY
  * FREEZE writes its rows already frozen and visible (no later vacuum has to rewrite the day), and on a server with
- * {@code wal_level=minimal} neither the COPY nor the key build writes WAL; the key is built with a larger
- * {@code maintenance_work_mem} set for the transaction only. Not thread safe: one per connection.
+ * {@code wal_level=minimal} neither the COPY nor the key build writes WAL. The session's settings are left alone
+ * ({@code maintenance_work_mem} from 64 MB to 1 GB made no difference to a day's key build). Not thread safe: one
+ * per connection.
  */
 public final class PostgresSink {
     private static final Logger log = LoggerFactory.getLogger(PostgresSink.class);
     private static final DateTimeFormatter PARTITION_SUFFIX = DateTimeFormatter.BASIC_ISO_DATE;
-    /**
-     * The key build's sort memory, per load (a day of 2.5 M rows sorts in memory); several loads may run at once, so
-     * it stays modest. Only ever raised, for the load's transaction.
-     */
-    static final String KEY_BUILD_MEMORY = "256MB";
 
     /** Runs inside the load's transaction, just before it commits: the ledger write. */
     @FunctionalInterface
@@ -145,7 +141,6 @@ public final class PostgresSink {
         connection.setAutoCommit(false);
         try (Statement st = connection.createStatement()) {
             checkColumns(day);
-            raiseKeyBuildMemory(st);
             // Not (LIKE token_transfers): that would hold a lock on the table until commit, and a reload of another
             // day, which must lock it exclusively, would wait for this whole load. checkColumns vouches for the match.
             st.execute("CREATE TABLE " + schema.quoted() + "." + stage + " (\n" + TransferColumn.ddl() + ",\n"
@@ -187,16 +182,6 @@ public final class PostgresSink {
         } finally {
             connection.setAutoCommit(auto);
         }
-    }
-
-    /**
-     * Gives the key build of this transaction enough memory to sort a day at once, unless the server or role already
-     * gives more. {@code SET LOCAL}: it ends with the transaction, so a pooled connection is left as it was.
-     */
-    private void raiseKeyBuildMemory(Statement st) throws SQLException {
-        st.execute("SELECT set_config('maintenance_work_mem', '" + KEY_BUILD_MEMORY + "', true)"
-                + " WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes('" + KEY_BUILD_MEMORY
-                + "')");
     }
 
     private static long ms(long nanos) {
