@@ -6,35 +6,37 @@ import dev.cryptopipeline.lake.Lake;
 import dev.cryptopipeline.lake.LakeLayout;
 import dev.cryptopipeline.lake.Manifest;
 import dev.cryptopipeline.lake.TransferColumn;
-import java.io.BufferedInputStream;
 import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.io.SequenceInputStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
-import java.util.Enumeration;
-import java.util.Iterator;
 import java.util.List;
 import java.util.zip.ZipException;
-import java.util.zip.GZIPInputStream;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Loads a day's lake export into {@code <schema>.token_transfers}. In one transaction: COPY the files (streamed,
- * gunzipped on the fly, never parsed in Java) into a fresh table, check the row count against the manifest, add the
- * day's CHECK constraint and primary key (so the attach needs no validation scan and duplicates are refused), detach
- * and drop the old day partition, attach the new one, and run the caller's ledger write. A day is therefore always
- * wholly old or wholly new, and a crash at any point rolls back to the old. Not thread safe: one per connection.
+ * gunzipped on the fly, never parsed in Java) into a fresh table that carries the day's CHECK constraint (so every row
+ * is checked as it arrives and the attach needs no validation scan), check the row count against the manifest, add
+ * the primary key (one sorted build, which also refuses duplicates), swap the table in as the day's partition (see
+ * {@link PartitionSwap}) and run the caller's ledger write. A day is therefore always wholly old or wholly new, and a
+ * crash at any point rolls back to the old.
+ *
+ * <p>Fast the way a careful DBA would load by hand: the table is created in the load's own transaction, so COPY
+ * FREEZE writes its rows already frozen and visible (no later vacuum has to rewrite the day), and on a server with
+ * {@code wal_level=minimal} neither the COPY nor the key build writes WAL. The session's settings are left alone
+ * ({@code maintenance_work_mem} from 64 MB to 1 GB made no difference to a day's key build). Not thread safe: one
+ * per connection.
  */
 public final class PostgresSink {
     private static final Logger log = LoggerFactory.getLogger(PostgresSink.class);
@@ -59,21 +61,57 @@ public final class PostgresSink {
     /**
      * What one load did.
      *
-     * @param day      the UTC day
-     * @param rows     the rows now in the day's partition
-     * @param bytes    compressed bytes read from the lake
-     * @param millis   wall time
-     * @param replaced true if an older load of the day was replaced
+     * @param day           the UTC day
+     * @param rows          the rows now in the day's partition
+     * @param bytes         compressed bytes read from the lake
+     * @param millis        wall time
+     * @param replaced      true if an older load of the day was replaced
+     * @param copies        COPY statements run (1: a swap that waits for a lock never redoes the COPY)
+     * @param swapAttempts  tries of the swap (more than 1 when other sessions held the table's lock)
+     * @param swapWaitMillis time the swap spent waiting for locks before its successful try
      */
-    public record LoadResult(LocalDate day, long rows, long bytes, long millis, boolean replaced) {
+    public record LoadResult(LocalDate day, long rows, long bytes, long millis, boolean replaced, int copies,
+                             int swapAttempts, long swapWaitMillis) {
+    }
+
+    /**
+     * How the swap waits for the table's lock.
+     *
+     * @param lockTimeout     the longest one try waits for a lock, and so the longest a reader arriving meanwhile
+     *                        waits behind the swap
+     * @param giveUpAfter     the total time after which the swap gives up (the old day kept, exit 75)
+     * @param firstRetryDelay the first pause between tries, doubled (with jitter) up to {@code maxRetryDelay}
+     * @param maxRetryDelay   the longest pause between tries
+     */
+    public record SwapTiming(Duration lockTimeout, Duration giveUpAfter, Duration firstRetryDelay,
+                             Duration maxRetryDelay) {
+        public SwapTiming {
+            for (Duration d : List.of(lockTimeout, giveUpAfter, firstRetryDelay, maxRetryDelay)) {
+                if (d.isNegative() || d.isZero()) {
+                    throw new IllegalArgumentException("swap timings must be positive: " + d);
+                }
+            }
+        }
+
+        /** Readers wait at most about 2 s behind a swap; the swap tries for 5 minutes before giving up. */
+        public static SwapTiming defaults() {
+            return new SwapTiming(Duration.ofSeconds(2), Duration.ofMinutes(5), Duration.ofMillis(500),
+                    Duration.ofSeconds(6));
+        }
     }
 
     private final Connection connection;
     private final Identifier schema;
+    private final SwapTiming swapTiming;
 
     public PostgresSink(Connection connection, Identifier schema) {
+        this(connection, schema, SwapTiming.defaults());
+    }
+
+    public PostgresSink(Connection connection, Identifier schema, SwapTiming swapTiming) {
         this.connection = connection;
         this.schema = schema;
+        this.swapTiming = swapTiming;
     }
 
     /** The partition table name of a day, e.g. {@code token_transfers_p20240101}. */
@@ -81,11 +119,19 @@ public final class PostgresSink {
         return "token_transfers_p" + PARTITION_SUFFIX.format(day);
     }
 
+    /** The first instant of a UTC day as a SQL literal. */
+    static String dayStart(LocalDate day) {
+        return "'" + day + " 00:00:00+00'";
+    }
+
     /**
      * Loads the export described by {@code manifest} as day {@code manifest.day()}, replacing any older load of it.
+     * Idempotent: loading the same export again leaves the same day.
      *
      * @throws PipelineException.DataCheck if the files disagree with the manifest or break a constraint; the old day
      *                                     is kept
+     * @throws PipelineException.TryLater  if other sessions kept the table locked past the swap's patience; the old
+     *                                     day is kept
      */
     public LoadResult load(Lake lake, Manifest manifest, BeforeCommit beforeCommit) throws SQLException {
         return load(lake, manifest, () -> { }, beforeCommit);
@@ -105,20 +151,19 @@ public final class PostgresSink {
             throw new PipelineException.Failed("Day " + day + ": cannot list the lake " + lake.location() + " ("
                     + e.getMessage() + ")", e);
         }
-        String parent = schema.quoted() + ".token_transfers";
-        String partition = partitionName(day);
         String stage = "token_transfers_load_" + PARTITION_SUFFIX.format(day);
-        String lo = "'" + day + " 00:00:00+00'";
-        String hi = "'" + day.plusDays(1) + " 00:00:00+00'";
+        String partition = partitionName(day);
 
         boolean auto = connection.getAutoCommit();
         connection.setAutoCommit(false);
         try (Statement st = connection.createStatement()) {
             checkColumns(day);
-            // Spelled out from the column spec (checked against the table just above) rather than LIKE the parent:
-            // LIKE would hold a lock on the parent for the whole COPY, and a reload's swap, or a reader's, would
-            // wait on it.
-            st.execute("CREATE TABLE " + schema.quoted() + "." + stage + " (\n" + TransferColumn.ddl() + "\n)");
+            // Not (LIKE token_transfers): that would hold a lock on the table until commit, and a reload of another
+            // day, which must lock it exclusively, would wait for this whole load. checkColumns vouches for the match.
+            st.execute("CREATE TABLE " + schema.quoted() + "." + stage + " (\n" + TransferColumn.ddl() + ",\n"
+                    + "    CONSTRAINT day_bounds CHECK (block_timestamp >= " + dayStart(day)
+                    + " AND block_timestamp < " + dayStart(day.plusDays(1)) + ")" + parentChecks() + ")");
+            long tCopy = System.nanoTime();
             LakeFiles input = new LakeFiles(lake, files);
             long copied = copy(stage, input, day);
             if (copied != manifest.rows()) {
@@ -126,33 +171,29 @@ public final class PostgresSink {
                         + lake.location() + "/" + LakeLayout.runPrefix(day, manifest.runId())
                         + " but its manifest says " + manifest.rows() + "; the old data of the day was kept");
             }
+            long tKey = System.nanoTime();
             try {
-                st.execute("ALTER TABLE " + schema.quoted() + "." + stage + " ADD CONSTRAINT day_bounds CHECK ("
-                        + "block_timestamp >= " + lo + " AND block_timestamp < " + hi + ")");
                 st.execute("ALTER TABLE " + schema.quoted() + "." + stage + " ADD CONSTRAINT " + stage + "_pkey"
                         + " PRIMARY KEY (transaction_hash, log_index, block_timestamp)");
             } catch (SQLException e) {
                 throw dataCheckOr(e, day, "the export breaks a constraint");
             }
-
             beforeSwap.run();
-            // The swap: from here to the commit, readers of the day wait; they never see it missing or doubled.
-            st.execute("SET LOCAL lock_timeout = '60s'");
-            boolean replaced = isAttached(partition);
-            if (replaced) {
-                st.execute("ALTER TABLE " + parent + " DETACH PARTITION " + schema.quoted() + "." + partition);
-            }
-            st.execute("DROP TABLE IF EXISTS " + schema.quoted() + "." + partition);
-            st.execute("ALTER TABLE " + schema.quoted() + "." + stage + " RENAME TO " + partition);
-            st.execute("ALTER INDEX " + schema.quoted() + "." + stage + "_pkey RENAME TO " + partition + "_pkey");
-            st.execute("ALTER TABLE " + parent + " ATTACH PARTITION " + schema.quoted() + "." + partition
-                    + " FOR VALUES FROM (" + lo + ") TO (" + hi + ")");
-            beforeCommit.run(connection, copied);
+            long tSwap = System.nanoTime();
+            PartitionSwap.Outcome swap = new PartitionSwap(connection, schema, swapTiming)
+                    .run(day, stage, partition, beforeCommit, copied);
+            long tCommit = System.nanoTime();
             connection.commit();
-            long millis = (System.nanoTime() - t0) / 1_000_000;
-            log.info("Loaded {} rows ({} bytes) into {}.{} for {} in {} ms{}", copied, input.bytes, schema, partition,
-                    day, millis, replaced ? " (replaced the previous load)" : "");
-            return new LoadResult(day, copied, input.bytes, millis, replaced);
+            long tEnd = System.nanoTime();
+            long millis = (tEnd - t0) / 1_000_000;
+            log.info("Loaded {} rows ({} bytes) into {}.{} for {} in {} ms{} (copy {} ms, key {} ms, swap {} ms,"
+                            + " commit {} ms{})", copied, input.bytes, schema, partition, day, millis,
+                    swap.replaced() ? " (replaced the previous load)" : "", ms(tKey - tCopy), ms(tSwap - tKey),
+                    ms(tCommit - tSwap), ms(tEnd - tCommit), swap.attempts() == 1 ? ""
+                            : "; the swap waited " + swap.waitedMillis() + " ms for locks over " + swap.attempts()
+                            + " tries, the COPY ran once");
+            return new LoadResult(day, copied, input.bytes, millis, swap.replaced(), 1, swap.attempts(),
+                    swap.waitedMillis());
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly();
             throw e;
@@ -161,65 +202,42 @@ public final class PostgresSink {
         }
     }
 
+    /** Restores auto-commit; on a connection that died mid-load there is nothing to restore (and no error to add). */
+    private void restoreAutoCommit(boolean auto) {
+        try {
+            if (!connection.isClosed()) {
+                connection.setAutoCommit(auto);
+            }
+        } catch (SQLException e) {
+            log.debug("Restoring auto-commit failed (the connection is probably gone): {}", e.getMessage());
+        }
+    }
+
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
+    }
+
     private long copy(String stage, LakeFiles input, LocalDate day) throws SQLException {
         String sql = "COPY " + schema.quoted() + "." + stage + " (" + TransferColumn.columnList()
-                + ") FROM STDIN (FORMAT csv)";
-        try (InputStream in = new LakeInput(new SequenceInputStream(input))) {
+                + ") FROM STDIN (FORMAT csv, FREEZE)";
+        try (InputStream in = input.stream()) {
             return connection.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, in, 1 << 16);
         } catch (UncheckedIOException e) {
             throw lakeFileError(e.getCause(), input, day);
-        } catch (LakeReadException e) {
+        } catch (LakeFiles.ReadException e) {
             throw lakeFileError(e.lakeCause(), input, day);
         } catch (IOException e) {
             // Not the lake's: the connection to the server (the driver lets a socket error through as is).
             throw new SQLException("the connection failed during COPY: " + e.getMessage(), "08006", e);
         } catch (SQLException e) {
             for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
-                if (t instanceof LakeReadException lake) {
+                if (t instanceof LakeFiles.ReadException lake) {
                     throw lakeFileError(lake.lakeCause(), input, day);
                 }
             }
-            throw dataCheckOr(e, day, "a row of " + input.current + " was refused");
-        }
-    }
-
-    /** An error reading the lake during COPY, told apart from an error of the connection the bytes go to. */
-    private static final class LakeReadException extends IOException {
-        LakeReadException(IOException cause) {
-            super(cause.getMessage(), cause);
-        }
-
-        IOException lakeCause() {
-            return (IOException) getCause();
-        }
-    }
-
-    /** The lake's bytes on their way to COPY: any read error is marked as the lake's. */
-    private static final class LakeInput extends FilterInputStream {
-        LakeInput(InputStream in) {
-            super(in);
-        }
-
-        @Override
-        public int read() throws IOException {
-            try {
-                return super.read();
-            } catch (UncheckedIOException e) {
-                throw new LakeReadException(e.getCause());
-            } catch (IOException e) {
-                throw new LakeReadException(e);
-            }
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            try {
-                return super.read(b, off, len);
-            } catch (UncheckedIOException e) {
-                throw new LakeReadException(e.getCause());
-            } catch (IOException e) {
-                throw new LakeReadException(e);
-            }
+            boolean constraint = e.getSQLState() != null && e.getSQLState().startsWith("23");
+            throw dataCheckOr(e, day, "a row of " + input.current + (constraint ? " breaks a constraint"
+                    : " was refused"));
         }
     }
 
@@ -242,6 +260,25 @@ public final class PostgresSink {
                     + "); the old data of the day was kept", e);
         }
         return e;
+    }
+
+    /**
+     * The CHECK constraints someone added to the table, which a partition must carry to be attached; read from the
+     * catalog, which takes no lock on the table.
+     */
+    private String parentChecks() throws SQLException {
+        StringBuilder checks = new StringBuilder();
+        try (PreparedStatement ps = connection.prepareStatement("""
+                SELECT quote_ident(conname), pg_get_constraintdef(oid) FROM pg_constraint
+                 WHERE conrelid = to_regclass(?) AND contype = 'c' ORDER BY conname""")) {
+            ps.setString(1, schema.quoted() + ".token_transfers");
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    checks.append(",\n    CONSTRAINT ").append(rs.getString(1)).append(' ').append(rs.getString(2));
+                }
+            }
+        }
+        return checks.toString();
     }
 
     /** Refuses a target table altered by hand: its columns must be the ones this version loads, in any order. */
@@ -276,83 +313,11 @@ public final class PostgresSink {
         }
     }
 
-    private boolean isAttached(String partition) throws SQLException {
-        try (PreparedStatement ps = connection.prepareStatement("""
-                SELECT 1 FROM pg_inherits i
-                  JOIN pg_class c ON c.oid = i.inhrelid
-                  JOIN pg_namespace n ON n.oid = c.relnamespace
-                 WHERE n.nspname = ? AND c.relname = ?""")) {
-            ps.setString(1, schema.name());
-            ps.setString(2, partition);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
-    }
-
-    /** Restores auto-commit; on a connection that died mid-load there is nothing to restore (and no error to add). */
-    private void restoreAutoCommit(boolean auto) {
-        try {
-            if (!connection.isClosed()) {
-                connection.setAutoCommit(auto);
-            }
-        } catch (SQLException e) {
-            log.debug("Restoring auto-commit failed (the connection is probably gone): {}", e.getMessage());
-        }
-    }
-
     private void rollbackQuietly() {
         try {
             connection.rollback();
         } catch (SQLException e) {
             log.debug("Rollback failed (the connection is probably gone): {}", e.getMessage());
-        }
-    }
-
-    /** Streams the day's files one after another, gunzipped, remembering which one is being read. */
-    private static final class LakeFiles implements Enumeration<InputStream> {
-        final Lake lake;
-        private final Iterator<String> keys;
-        String current = "";
-        long bytes;
-
-        LakeFiles(Lake lake, List<String> keys) {
-            this.lake = lake;
-            this.keys = keys.iterator();
-        }
-
-        @Override
-        public boolean hasMoreElements() {
-            return keys.hasNext();
-        }
-
-        @Override
-        public InputStream nextElement() {
-            current = keys.next();
-            try {
-                InputStream raw = new FilterInputStream(new BufferedInputStream(lake.open(current), 1 << 16)) {
-                    @Override
-                    public int read() throws IOException {
-                        int b = super.read();
-                        if (b >= 0) {
-                            bytes++;
-                        }
-                        return b;
-                    }
-
-                    @Override
-                    public int read(byte[] b, int off, int len) throws IOException {
-                        int n = super.read(b, off, len);
-                        if (n > 0) {
-                            bytes += n;
-                        }
-                        return n;
-                    }
-                };
-                return new GZIPInputStream(raw, 1 << 16);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
         }
     }
 }
