@@ -35,18 +35,35 @@ public final class RunLock {
      */
     public static void acquire(Connection connection, Identifier schema) throws SQLException {
         int key = keyOf(schema);
+        // A session that has just ended (a run that finished or was killed a moment ago) still holds the lock until
+        // its backend exits: when no live holder is found, try again for a moment before saying "try later".
+        for (int attempt = 0; ; attempt++) {
+            if (tryLock(connection, key)) {
+                return;
+            }
+            String who = holder(connection, key);
+            if (!who.equals(NOBODY) || attempt >= 20) {
+                throw new PipelineException.TryLater("Another run holds the lock on schema " + schema + ": " + who
+                        + "; try again when it has finished");
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PipelineException.Interrupted("Interrupted while taking the run lock");
+            }
+        }
+    }
+
+    private static boolean tryLock(Connection connection, int key) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("SELECT pg_try_advisory_lock(?, ?)")) {
             ps.setInt(1, LOCK_CLASS);
             ps.setInt(2, key);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                if (rs.getBoolean(1)) {
-                    return;
-                }
+                return rs.getBoolean(1);
             }
         }
-        throw new PipelineException.TryLater("Another run holds the lock on schema " + schema + ": "
-                + holder(connection, key) + "; try again when it has finished");
     }
 
     /**
