@@ -72,7 +72,7 @@ class SwapLocksIT {
             throws SQLException {
         return new PostgresSink(c, new Identifier(schema), timing).load(lake, m, (tx, rows) -> ledger.markLoaded(tx,
                 new Ledger.LoadedDay(m.day(), rows, m.source(), m.runId(), m.sourceJobs(), null, Instant.now(),
-                        m.runId())));
+                        m.runId(), "reload")));
     }
 
     /** A session that reads the table in a transaction and keeps it open, holding its lock, until released. */
