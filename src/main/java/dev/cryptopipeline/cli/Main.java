@@ -52,6 +52,18 @@ public final class Main {
         PrintWriter o = new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true);
         PrintWriter e = new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
         try {
+            if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+                // Answered without building the command line: the first thing a user or a script runs is quick.
+                for (String line : new TopCommand.Version().getVersion()) {
+                    o.println(line);
+                }
+                return 0;
+            }
+            String help = args.length == 1 && (args[0].equals("--help") || args[0].equals("-h")) ? topHelp() : null;
+            if (help != null) {
+                o.print(help);
+                return 0;
+            }
             CommandLine cl = commandLine(env, args, o, e);
             return cl.execute(args);
         } catch (PipelineException ex) {
@@ -109,6 +121,30 @@ public final class Main {
         all.add(cl);
         all.addAll(cl.getSubcommands().values());
         return all;
+    }
+
+    /** The top command's help as picocli renders it, kept beside the classes (CliTest keeps the two equal). */
+    static final String TOP_HELP = "/crypto-pipeline-help.txt";
+
+    /**
+     * The top command's help, rendered at build time: building the command line (every command's options, by
+     * reflection) is most of a cold start, and {@code --help} should answer at once. Null if the file is missing.
+     */
+    static String topHelp() {
+        try (java.io.InputStream in = Main.class.getResourceAsStream(TOP_HELP)) {
+            return in == null ? null : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException ex) {
+            return null;
+        }
+    }
+
+    /** The top command's help as picocli renders it now. */
+    static String renderTopHelp() {
+        java.io.StringWriter w = new java.io.StringWriter();
+        PrintWriter pw = new PrintWriter(w);
+        commandLine(Map.of(), new String[0], pw, pw).usage(pw);
+        pw.flush();
+        return w.toString();
     }
 
     /**

@@ -213,6 +213,21 @@ class CliTest {
     }
 
     @Test
+    void the_quick_top_level_help_is_exactly_what_picocli_renders() throws Exception {
+        // The top command's help is answered from a file rendered at build time, for a quick start; it must never
+        // drift from the commands. Regenerate with: mvn -B verify -Dtest=CliTest -Dgolden.update=true
+        java.nio.file.Path file = java.nio.file.Path.of("src/main/resources" + Main.TOP_HELP);
+        String rendered = Main.renderTopHelp();
+        if (Boolean.getBoolean("golden.update")) {
+            Files.writeString(file, rendered);
+        }
+        assertThat(Files.readString(file)).as("src/main/resources" + Main.TOP_HELP + " is stale: regenerate it with"
+                + " -Dgolden.update=true").isEqualTo(rendered);
+        assertThat(CliRun.run("--help").out()).isEqualTo(rendered);
+        assertThat(CliRun.run("-h").out()).isEqualTo(rendered);
+    }
+
+    @Test
     void a_bash_completion_script_is_generated() {
         CliRun run = CliRun.run("generate-completion");
         assertThat(run.exitCode()).isZero();
