@@ -89,6 +89,20 @@ class GoogleSqlIT {
     }
 
     @Test
+    void the_staging_row_count_query_reads_the_partitions_of_the_run_s_own_table() {
+        String sql = TransferQuery.stagingPartitionsSql(TrapDataset.STAGING_PROJECT,
+                new dev.cryptopipeline.config.Identifier("staging"));
+        // when
+        List<Column> columns = engine.analyze(sql, Map.of("table", "token_transfers_20240304_a1_1"));
+        GoogleSqlEngine.Result counts = engine.execute(sql, Map.of("table", "token_transfers_20240304_a1_1"));
+        // then: the columns BigQuerySource reads, and only this table's partitions (the empty day has none)
+        assertThat(columns).containsExactly(new Column("partition_id", SqlType.STRING),
+                new Column("total_rows", SqlType.INT64));
+        assertThat(counts.maps()).containsExactlyInAnyOrder(Map.of("partition_id", "20240301", "total_rows", 7L),
+                Map.of("partition_id", "20240303", "total_rows", 4L));
+    }
+
+    @Test
     void the_engine_is_as_strict_as_bigquery_about_qualify_without_where() {
         // given: the --query-limit SQL before the fix
         String before = TransferQuery.sql(OptionalInt.of(100)).replace("  WHERE TRUE\n  QUALIFY", "  QUALIFY");

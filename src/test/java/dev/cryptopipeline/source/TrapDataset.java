@@ -31,6 +31,9 @@ public final class TrapDataset {
     public static final String TOKENS = TransferQuery.DATASET + ".tokens";
     public static final String AMENDED_TOKENS = TransferQuery.DATASET + ".amended_tokens";
     public static final String PARTITIONS = TransferQuery.DATASET + ".INFORMATION_SCHEMA.PARTITIONS";
+    /** The staging dataset's partitions view, as {@link TransferQuery#stagingPartitionsSql} names it. */
+    public static final String STAGING_PROJECT = "test-project";
+    public static final String STAGING_PARTITIONS = STAGING_PROJECT + ".staging.INFORMATION_SCHEMA.PARTITIONS";
 
     /** The transfer query's columns, in lake order (TransferColumn's, written out so a drift shows). */
     public static final List<String> COLUMNS = List.of("block_timestamp", "block_number", "block_hash",
@@ -75,7 +78,7 @@ public final class TrapDataset {
 
     /** The four tables, as the dataset holds them. */
     public static List<Table> tables() {
-        return List.of(tokenTransfers(), tokens(), amendedTokens(), partitions());
+        return List.of(tokenTransfers(), tokens(), amendedTokens(), partitions(), stagingPartitions());
     }
 
     /** The four tables, each passed through {@code edit}: the dataset after the source changed it. */
@@ -186,6 +189,17 @@ public final class TrapDataset {
         rows.add(row("bigquery-public-data", "crypto_ethereum", "token_transfers", "__UNPARTITIONED__", 10L,
                 at("2024-03-03T09:00:00Z")));
         return new Table(PARTITIONS, columns, rows);
+    }
+
+    /** Two staging tables' partitions: the one a run asks about, and another run's. */
+    private static Table stagingPartitions() {
+        List<Column> columns = columns("table_name", SqlType.STRING, "partition_id", SqlType.STRING, "total_rows",
+                SqlType.INT64);
+        List<List<Object>> rows = new ArrayList<>();
+        rows.add(row("token_transfers_20240304_a1_1", "20240301", 7L));
+        rows.add(row("token_transfers_20240304_a1_1", "20240303", 4L));
+        rows.add(row("token_transfers_20240304_b2_1", "20240301", 99L));
+        return new Table(STAGING_PARTITIONS, columns, rows);
     }
 
     /**
