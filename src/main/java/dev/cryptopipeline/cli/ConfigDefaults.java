@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -151,8 +150,7 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
                         + "# Every later command reads it when no --config is given; flags and environment variables"
                         + " still win.\n# No secret is kept here: the database password comes from PGPASSWORD or"
                         + " ~/.pgpass.\n");
-                Map<String, String> ordered = new LinkedHashMap<>(settings);
-                for (Map.Entry<String, String> e : ordered.entrySet()) {
+                for (Map.Entry<String, String> e : settings.entrySet()) {
                     w.write(escape(e.getKey()) + "=" + escape(e.getValue()) + "\n");
                 }
             }

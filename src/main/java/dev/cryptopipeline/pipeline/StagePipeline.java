@@ -67,7 +67,6 @@ final class StagePipeline {
     private final Map<Integer, Manifest> exported = new HashMap<>();
     private final Map<Integer, Connection> active = new ConcurrentHashMap<>();
     private final Map<Integer, Thread> loading = new ConcurrentHashMap<>();
-    private int jobsAtOnce = 1;
     private List<DayPlan.Task> tasks = List.of();
     private Map<LocalDate, Integer> index = Map.of();
     /** The index of the last day committed, in plan order. */
@@ -121,7 +120,6 @@ final class StagePipeline {
             return new Result(List.of(), RunReport.Stages.NONE);
         }
         int jobs = Math.max(1, Math.min(settings.jobs(), tasks.size()));
-        jobsAtOnce = jobs;
         // A connection within the retry's longest wait (at most 10 s): when the server is down, the retry loop waits.
         ConnectionPool pool = session.pool(jobs, Math.min(10_000, settings.retry().maxDelay().toMillis()));
         Source.ExportRequest request = new Source.ExportRequest(session.runId(), queryLimit, plan.fresh());
@@ -361,12 +359,6 @@ final class StagePipeline {
                 active.put(i, c);
                 if (i >= stopAt) {
                     return;
-                }
-                if (jobsAtOnce > 1) {
-                    // Several days already keep the cores busy: a parallel key build per day would only contend.
-                    try (java.sql.Statement st = c.createStatement()) {
-                        st.execute("SET max_parallel_maintenance_workers = 0");
-                    }
                 }
                 // Load what the lake holds, checked against the manifest the lake holds: the commit marker.
                 Manifest m = LakeLayout.readManifest(lake, day, exportedManifest.runId());

@@ -66,11 +66,10 @@ public final class PostgresSink {
      * @param bytes         compressed bytes read from the lake
      * @param millis        wall time
      * @param replaced      true if an older load of the day was replaced
-     * @param copies        COPY statements run (1: a swap that waits for a lock never redoes the COPY)
      * @param swapAttempts  tries of the swap (more than 1 when other sessions held the table's lock)
      * @param swapWaitMillis time the swap spent waiting for locks before its successful try
      */
-    public record LoadResult(LocalDate day, long rows, long bytes, long millis, boolean replaced, int copies,
+    public record LoadResult(LocalDate day, long rows, long bytes, long millis, boolean replaced,
                              int swapAttempts, long swapWaitMillis) {
     }
 
@@ -192,7 +191,7 @@ public final class PostgresSink {
                     ms(tCommit - tSwap), ms(tEnd - tCommit), swap.attempts() == 1 ? ""
                             : "; the swap waited " + swap.waitedMillis() + " ms for locks over " + swap.attempts()
                             + " tries, the COPY ran once");
-            return new LoadResult(day, copied, input.bytes, millis, swap.replaced(), 1, swap.attempts(),
+            return new LoadResult(day, copied, input.bytes, millis, swap.replaced(), swap.attempts(),
                     swap.waitedMillis());
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly();
