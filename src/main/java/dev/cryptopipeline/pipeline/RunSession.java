@@ -5,6 +5,7 @@ import dev.cryptopipeline.config.Identifier;
 import dev.cryptopipeline.sink.ConnectionPool;
 import dev.cryptopipeline.sink.Database;
 import dev.cryptopipeline.sink.Migrations;
+import dev.cryptopipeline.sink.PostgresSink;
 import dev.cryptopipeline.state.Ledger;
 import dev.cryptopipeline.state.RunLock;
 import java.security.SecureRandom;
@@ -69,7 +70,10 @@ final class RunSession implements AutoCloseable {
         }
     }
 
-    /** Applies pending migrations and records the run as running. Call once, after the caller's prechecks. */
+    /**
+     * Applies pending migrations, drops the replaced loads a stopped run left behind, and records the run as
+     * running. Call once, after the caller's prechecks.
+     */
     void start() throws SQLException {
         if (dryRun) {
             return;
@@ -79,6 +83,7 @@ final class RunSession implements AutoCloseable {
             log.info("Schema {}: applied migrations {}", schema, migrated.stream().map(Migrations.Migration::version)
                     .toList());
         }
+        PostgresSink.dropRetired(connection, schema);
         ledger.startRun(connection, new Ledger.Run(runId, context.command(), context.arguments(), context.host(),
                 context.pid(), clock.instant(), null, "running", null, null, null, null));
         recorded = true;

@@ -16,8 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Swaps a checked stage table in as a day's partition, inside the caller's transaction: detach and drop the old
- * partition, rename the stage, attach it, and run the ledger write. Detaching takes an ACCESS EXCLUSIVE lock on the
+ * Swaps a checked stage table in as a day's partition, inside the caller's transaction: detach the old partition
+ * and set it aside under its retired name ({@link #retiredName}), rename the stage, attach it, and run the ledger
+ * write. The caller drops the retired table after the commit, as a DBA reloading by hand would: removing a day's
+ * files at the commit would hold the table's lock, and every reader queued behind it, for that long too. Detaching takes an ACCESS EXCLUSIVE lock on the
  * parent table, which waits for every reader of the table, and every reader that arrives meanwhile queues behind
  * that wait. So the swap runs under a SAVEPOINT with a short {@code lock_timeout}: when a long reader holds the
  * table, the swap gives up its place in the queue after {@link PostgresSink.SwapTiming#lockTimeout()}, rolls back to
@@ -31,12 +33,20 @@ final class PartitionSwap {
     /**
      * What the swap did.
      *
-     * @param replaced     true if an older load of the day was detached and dropped
+     * @param replaced     true if an older load of the day was detached, to be dropped after the commit
      * @param attempts     tries of the swap, the successful one included
      * @param waitedMillis time spent in tries that timed out on a lock, and in the backoff between them
      */
     record Outcome(boolean replaced, int attempts, long waitedMillis) {
     }
+
+    /** The name a replaced day's table has between the swap's commit and its drop, e.g. {@code token_transfers_r20240101}. */
+    static String retiredName(LocalDate day) {
+        return "token_transfers_r" + java.time.format.DateTimeFormatter.BASIC_ISO_DATE.format(day);
+    }
+
+    /** A PostgreSQL regular expression matching every {@link #retiredName}. */
+    static final String RETIRED_REGEX = "^token_transfers_r[0-9]{8}$";
 
     private final Connection connection;
     private final Identifier schema;
@@ -99,7 +109,13 @@ final class PartitionSwap {
         String parent = schema.quoted() + ".token_transfers";
         boolean replaced = isAttached(partition);
         if (replaced) {
+            String retired = retiredName(day);
             st.execute("ALTER TABLE " + parent + " DETACH PARTITION " + schema.quoted() + "." + partition);
+            // One a run killed between its commit and its drop left behind: it goes with this commit.
+            st.execute("DROP TABLE IF EXISTS " + schema.quoted() + "." + retired);
+            st.execute("ALTER TABLE " + schema.quoted() + "." + partition + " RENAME TO " + retired);
+            st.execute("ALTER INDEX IF EXISTS " + schema.quoted() + "." + partition + "_pkey RENAME TO " + retired
+                    + "_pkey");
         }
         st.execute("DROP TABLE IF EXISTS " + schema.quoted() + "." + partition);
         st.execute("ALTER TABLE " + schema.quoted() + "." + stage + " RENAME TO " + partition);

@@ -185,12 +185,19 @@ public final class PostgresSink {
             connection.commit();
             long tEnd = System.nanoTime();
             long millis = (tEnd - t0) / 1_000_000;
+            String dropped = "";
+            if (swap.replaced()) {
+                long tDrop = System.nanoTime();
+                dropped = dropRetired(connection, schema, List.of(PartitionSwap.retiredName(day)))
+                        ? "; the replaced load dropped after the commit in " + ms(System.nanoTime() - tDrop) + " ms"
+                        : "; the replaced load is kept as " + PartitionSwap.retiredName(day) + " until the next run";
+            }
             log.info("Loaded {} rows ({} bytes) into {}.{} for {} in {} ms{} (copy {} ms, key {} ms, swap {} ms,"
-                            + " commit {} ms{})", copied, input.bytes, schema, partition, day, millis,
+                            + " commit {} ms{}{})", copied, input.bytes, schema, partition, day, millis,
                     swap.replaced() ? " (replaced the previous load)" : "", ms(tKey - tCopy), ms(tSwap - tKey),
                     ms(tCommit - tSwap), ms(tEnd - tCommit), swap.attempts() == 1 ? ""
                             : "; the swap waited " + swap.waitedMillis() + " ms for locks over " + swap.attempts()
-                            + " tries, the COPY ran once");
+                            + " tries, the COPY ran once", dropped);
             return new LoadResult(day, copied, input.bytes, millis, swap.replaced(), swap.attempts(),
                     swap.waitedMillis());
         } catch (SQLException | RuntimeException e) {
@@ -198,6 +205,67 @@ public final class PostgresSink {
             throw e;
         } finally {
             restoreAutoCommit(auto);
+        }
+    }
+
+    /**
+     * Drops the tables of replaced loads that a run stopped between a swap's commit and its drop left behind (they
+     * are no longer partitions: readers never see them). Run with the run lock held, before any load.
+     *
+     * @return how many were dropped
+     */
+    public static int dropRetired(Connection connection, Identifier schema) throws SQLException {
+        List<String> names = new java.util.ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement("""
+                SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = ? AND c.relkind = 'r' AND NOT c.relispartition AND c.relname ~ ?
+                 ORDER BY c.relname""")) {
+            ps.setString(1, schema.name());
+            ps.setString(2, PartitionSwap.RETIRED_REGEX);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    names.add(rs.getString(1));
+                }
+            }
+        }
+        if (!names.isEmpty() && dropRetired(connection, schema, names)) {
+            log.info("Dropped {} replaced load(s) a stopped run left behind: {}", names.size(), names);
+            return names.size();
+        }
+        return 0;
+    }
+
+    /**
+     * Drops replaced loads' tables in one short transaction that waits at most 2 s for their locks. A failure is
+     * logged, not thrown: the new data is already committed, and the next run sweeps what is left.
+     */
+    private static boolean dropRetired(Connection connection, Identifier schema, List<String> tables) {
+        try {
+            boolean auto = connection.getAutoCommit();
+            connection.setAutoCommit(false);
+            try (Statement st = connection.createStatement()) {
+                st.execute("SET LOCAL lock_timeout = '2s'");
+                for (String t : tables) {
+                    st.execute("DROP TABLE IF EXISTS " + schema.quoted() + "." + t);
+                }
+                connection.commit();
+                return true;
+            } catch (SQLException e) {
+                try {
+                    connection.rollback();
+                } catch (SQLException ignored) {
+                    // the connection is gone: nothing to undo
+                }
+                throw e;
+            } finally {
+                if (!connection.isClosed()) {
+                    connection.setAutoCommit(auto);
+                }
+            }
+        } catch (SQLException e) {
+            log.warn("Could not drop the replaced load(s) {} in {} yet ({}); the next run drops them", tables,
+                    schema, e.getMessage());
+            return false;
         }
     }
 

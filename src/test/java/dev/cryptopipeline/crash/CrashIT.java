@@ -186,6 +186,9 @@ class CrashIT {
         assertConsistent(schema, expected, "after the final run");
         try (Connection c = TestPostgres.superuser()) {
             assertThat(queryLong(c, "SELECT count(*) FROM " + schema + ".runs WHERE outcome = 'running'")).isZero();
+            assertThat(queryLong(c, "SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema
+                    + "' AND tablename ~ '^token_transfers_r[0-9]{8}$'"))
+                    .as("replaced loads a kill left behind are dropped by the next run").isZero();
         }
         try (Stream<Path> files = Files.walk(dir.resolve("lake"))) {
             assertThat(files.filter(p -> p.getFileName().toString().startsWith(".tmp-")))

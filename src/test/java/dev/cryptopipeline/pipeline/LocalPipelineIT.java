@@ -110,11 +110,19 @@ class LocalPipelineIT {
         assertThat(again.out()).contains("nothing to do").contains("skipped 3 days already loaded");
         assertThat(checksums(days)).isEqualTo(before);
 
-        // and a reload of the range loads the same rows again
+        // and a reload of the range loads the same rows again; it also drops the replaced load a run stopped
+        // between a reload's commit and its drop left behind
+        try (Connection c = TestPostgres.superuser(); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE " + schema + ".token_transfers_r20200101 (x int)");
+        }
         CliRun reload = cli(concat(backfill, "--reload"));
         assertThat(reload.exitCode()).as(reload.toString()).isZero();
         assertThat(reload.out()).contains("loaded 3 days (6000 rows)");
         assertThat(checksums(days)).isEqualTo(before);
+        try (Connection c = TestPostgres.superuser()) {
+            assertThat(queryLong(c, "SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema
+                    + "' AND tablename ~ '^token_transfers_r'")).as("replaced loads left behind").isZero();
+        }
     }
 
     @Test

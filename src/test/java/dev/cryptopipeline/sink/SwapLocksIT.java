@@ -266,6 +266,65 @@ class SwapLocksIT {
         }
     }
 
+    @Test
+    void a_reload_drops_the_replaced_load_after_its_commit_leaving_no_table_behind() throws Exception {
+        // given: the day loaded
+        Manifest old = export(2000, "old");
+        Manifest fresh = export(3000, "new");
+        try (Connection c = TestPostgres.superuser()) {
+            load(c, old, PostgresSink.SwapTiming.defaults());
+            // when
+            PostgresSink.LoadResult result = load(c, fresh, PostgresSink.SwapTiming.defaults());
+            // then: the day is the new load, and the old one is gone, not kept aside
+            assertThat(result.replaced()).isTrue();
+            assertThat(count(c, schema, DAY)).isEqualTo(3000);
+            assertThat(tablesLike(c, "token_transfers_r%")).isEmpty();
+            assertThat(tablesLike(c, "token_transfers%")).containsExactly("token_transfers",
+                    PostgresSink.partitionName(DAY));
+        }
+    }
+
+    @Test
+    void replaced_loads_a_stopped_run_left_behind_go_with_the_next_reload_of_their_day_or_the_next_run()
+            throws Exception {
+        // given: the day loaded, and the tables a run stopped between a reload's commit and its drop would leave
+        Manifest old = export(2000, "old");
+        Manifest fresh = export(3000, "new");
+        try (Connection c = TestPostgres.superuser(); Statement st = c.createStatement()) {
+            load(c, old, PostgresSink.SwapTiming.defaults());
+            String other = PartitionSwap.retiredName(DAY.minusDays(5));
+            st.execute("CREATE TABLE " + schema + "." + PartitionSwap.retiredName(DAY) + " (x int)");
+            st.execute("CREATE TABLE " + schema + "." + other + " (x int)");
+            st.execute("CREATE TABLE " + schema + ".token_transfers_report (x int)");   // not ours: kept
+
+            // when: the day is reloaded
+            load(c, fresh, PostgresSink.SwapTiming.defaults());
+            // then: its own leftover went with the reload; another day's waits for the next run
+            assertThat(count(c, schema, DAY)).isEqualTo(3000);
+            assertThat(tablesLike(c, "token_transfers_r%")).containsExactly(other, "token_transfers_report");
+
+            // when: the next run starts
+            int dropped = PostgresSink.dropRetired(c, new Identifier(schema));
+            // then
+            assertThat(dropped).isEqualTo(1);
+            assertThat(tablesLike(c, "token_transfers_r%")).containsExactly("token_transfers_report");
+            assertThat(c.getAutoCommit()).isTrue();
+        }
+    }
+
+    private List<String> tablesLike(Connection c, String pattern) throws SQLException {
+        List<String> names = new java.util.ArrayList<>();
+        try (Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery(
+                "SELECT tablename FROM pg_tables WHERE schemaname = '" + schema + "' AND tablename LIKE '" + pattern
+                        + "' ORDER BY tablename")) {
+            while (rs.next()) {
+                names.add(rs.getString(1));
+            }
+        }
+        return names;
+    }
+
+
     /** The same lake, whose files stop after their first bytes until {@code release}, as a stalled download would. */
     private static Lake pausing(Lake lake, CountDownLatch reading, CountDownLatch release) {
         return new Lake() {
