@@ -1,11 +1,9 @@
 package dev.cryptopipeline.cli;
 
+import dev.cryptopipeline.lake.ForwardingLake;
 import dev.cryptopipeline.lake.Lake;
 import dev.cryptopipeline.lake.Manifest;
 import dev.cryptopipeline.source.Source;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
@@ -93,50 +91,15 @@ final class Deferred {
 
     static Lake lake(String location, Supplier<Lake> build) {
         Supplier<Lake> l = memoize(build);
-        return new Lake() {
+        return new ForwardingLake() {
+            @Override
+            protected Lake delegate() {
+                return l.get();
+            }
+
             @Override
             public String location() {
                 return location;
-            }
-
-            @Override
-            public boolean prepare() {
-                return l.get().prepare();
-            }
-
-            @Override
-            public void prepareForRun() {
-                l.get().prepareForRun();
-            }
-
-            @Override
-            public List<String> prune(java.time.Duration maxAge, java.util.Set<String> keep) {
-                return l.get().prune(maxAge, keep);
-            }
-
-            @Override
-            public int removeUnfinished() {
-                return l.get().removeUnfinished();
-            }
-
-            @Override
-            public String retention() {
-                return l.get().retention();
-            }
-
-            @Override
-            public OutputStream create(String key) throws IOException {
-                return l.get().create(key);
-            }
-
-            @Override
-            public InputStream open(String key) throws IOException {
-                return l.get().open(key);
-            }
-
-            @Override
-            public List<LakeObject> list(String prefix) throws IOException {
-                return l.get().list(prefix);
             }
         };
     }

@@ -83,7 +83,7 @@ final class RunSession implements AutoCloseable {
             log.info("Schema {}: applied migrations {}", schema, migrated.stream().map(Migrations.Migration::version)
                     .toList());
         }
-        PostgresSink.dropRetired(connection, schema);
+        new PostgresSink(connection, schema).dropRetiredLoads();
         ledger.startRun(connection, new Ledger.Run(runId, context.command(), context.arguments(), context.host(),
                 context.pid(), clock.instant(), null, "running", null, null, null, null));
         recorded = true;

@@ -188,9 +188,10 @@ public final class PostgresSink {
             String dropped = "";
             if (swap.replaced()) {
                 long tDrop = System.nanoTime();
-                dropped = dropRetired(connection, schema, List.of(PartitionSwap.retiredName(day)))
+                String retired = PartitionSwap.retiredName(day);
+                dropped = dropTables(List.of(retired))
                         ? "; the replaced load dropped after the commit in " + ms(System.nanoTime() - tDrop) + " ms"
-                        : "; the replaced load is kept as " + PartitionSwap.retiredName(day) + " until the next run";
+                        : "; the replaced load is kept as " + retired + " until the next run";
             }
             log.info("Loaded {} rows ({} bytes) into {}.{} for {} in {} ms{} (copy {} ms, key {} ms, swap {} ms,"
                             + " commit {} ms{}{})", copied, input.bytes, schema, partition, day, millis,
@@ -214,7 +215,7 @@ public final class PostgresSink {
      *
      * @return how many were dropped
      */
-    public static int dropRetired(Connection connection, Identifier schema) throws SQLException {
+    public int dropRetiredLoads() throws SQLException {
         List<String> names = new java.util.ArrayList<>();
         try (PreparedStatement ps = connection.prepareStatement("""
                 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -228,41 +229,36 @@ public final class PostgresSink {
                 }
             }
         }
-        if (!names.isEmpty() && dropRetired(connection, schema, names)) {
-            log.info("Dropped {} replaced load(s) a stopped run left behind: {}", names.size(), names);
-            return names.size();
+        if (names.isEmpty()) {
+            return 0;
         }
-        return 0;
+        boolean auto = connection.getAutoCommit();
+        connection.setAutoCommit(false);
+        try {
+            if (!dropTables(names)) {
+                return 0;
+            }
+        } finally {
+            restoreAutoCommit(auto);
+        }
+        log.info("Dropped {} replaced load(s) a stopped run left behind: {}", names.size(), names);
+        return names.size();
     }
 
     /**
-     * Drops replaced loads' tables in one short transaction that waits at most 2 s for their locks. A failure is
-     * logged, not thrown: the new data is already committed, and the next run sweeps what is left.
+     * Drops replaced loads' tables in one short transaction (auto-commit off) that waits at most 2 s for their locks.
+     * A failure is logged, not thrown: the new data is already committed, and the next run sweeps what is left.
      */
-    private static boolean dropRetired(Connection connection, Identifier schema, List<String> tables) {
-        try {
-            boolean auto = connection.getAutoCommit();
-            connection.setAutoCommit(false);
-            try (Statement st = connection.createStatement()) {
-                st.execute("SET LOCAL lock_timeout = '2s'");
-                for (String t : tables) {
-                    st.execute("DROP TABLE IF EXISTS " + schema.quoted() + "." + t);
-                }
-                connection.commit();
-                return true;
-            } catch (SQLException e) {
-                try {
-                    connection.rollback();
-                } catch (SQLException ignored) {
-                    // the connection is gone: nothing to undo
-                }
-                throw e;
-            } finally {
-                if (!connection.isClosed()) {
-                    connection.setAutoCommit(auto);
-                }
+    private boolean dropTables(List<String> tables) {
+        try (Statement st = connection.createStatement()) {
+            st.execute("SET LOCAL lock_timeout = '2s'");
+            for (String t : tables) {
+                st.execute("DROP TABLE IF EXISTS " + schema.quoted() + "." + t);
             }
+            connection.commit();
+            return true;
         } catch (SQLException e) {
+            rollbackQuietly();
             log.warn("Could not drop the replaced load(s) {} in {} yet ({}); the next run drops them", tables,
                     schema, e.getMessage());
             return false;

@@ -12,12 +12,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cryptopipeline.PipelineException;
 import dev.cryptopipeline.TestPipelines;
 import dev.cryptopipeline.TestPostgres;
+import dev.cryptopipeline.lake.ForwardingLake;
 import dev.cryptopipeline.lake.Lake;
 import dev.cryptopipeline.lake.LocalLake;
 import dev.cryptopipeline.source.SyntheticSource;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -138,7 +138,7 @@ class DataChecksIT {
     }
 
     /** Rewrites each manifest on its way into the lake (or drops it when {@code tamper} is null). */
-    static final class ManifestTamperingLake implements Lake {
+    static final class ManifestTamperingLake extends ForwardingLake {
         private final Lake lake;
         private final Path root;
         private final BiConsumer<ObjectNode, Path> tamper;
@@ -150,13 +150,8 @@ class DataChecksIT {
         }
 
         @Override
-        public String location() {
-            return lake.location();
-        }
-
-        @Override
-        public boolean prepare() {
-            return lake.prepare();
+        protected Lake delegate() {
+            return lake;
         }
 
         @Override
@@ -180,16 +175,6 @@ class DataChecksIT {
                     }
                 }
             };
-        }
-
-        @Override
-        public InputStream open(String key) throws IOException {
-            return lake.open(key);
-        }
-
-        @Override
-        public List<LakeObject> list(String prefix) throws IOException {
-            return lake.list(prefix);
         }
     }
 }

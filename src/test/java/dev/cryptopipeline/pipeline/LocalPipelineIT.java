@@ -39,13 +39,7 @@ class LocalPipelineIT {
     }
 
     private CliRun cli(String... args) {
-        List<String> all = new ArrayList<>(Arrays.asList(args));
-        all.addAll(List.of("--jdbc-url", TestPostgres.jdbcUrl(), "--pg-schema", schema, "--data-dir",
-                dataDir.toString()));
-        if (!args[0].equals("status")) {
-            all.addAll(List.of("--source", "synthetic", "--rows-per-day", "2000"));
-        }
-        return CliRun.run(all.toArray(String[]::new));
+        return CliRun.local(dataDir, schema, 2000, args);
     }
 
     private Map<LocalDate, String> checksums(List<LocalDate> days) throws SQLException {

@@ -15,8 +15,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,13 +36,7 @@ class OperateIT {
     }
 
     private CliRun cli(String... args) {
-        List<String> all = new ArrayList<>(Arrays.asList(args));
-        all.addAll(List.of("--jdbc-url", TestPostgres.jdbcUrl(), "--pg-schema", schema, "--data-dir",
-                dataDir.toString()));
-        if (!args[0].equals("status")) {
-            all.addAll(List.of("--source", "synthetic", "--rows-per-day", "300"));
-        }
-        return CliRun.run(all.toArray(String[]::new));
+        return CliRun.local(dataDir, schema, 300, args);
     }
 
     @Test

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import dev.cryptopipeline.PipelineException;
 import dev.cryptopipeline.TestPostgres;
 import dev.cryptopipeline.config.Identifier;
+import dev.cryptopipeline.lake.ForwardingLake;
 import dev.cryptopipeline.lake.Lake;
 import dev.cryptopipeline.lake.LakeLayout;
 import dev.cryptopipeline.lake.LocalLake;
@@ -18,7 +19,6 @@ import dev.cryptopipeline.state.Ledger;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -304,7 +304,7 @@ class SwapLocksIT {
             assertThat(tablesLike(c, "token_transfers_r%")).containsExactly(other, "token_transfers_report");
 
             // when: the next run starts
-            int dropped = PostgresSink.dropRetired(c, new Identifier(schema));
+            int dropped = new PostgresSink(c, new Identifier(schema)).dropRetiredLoads();
             // then
             assertThat(dropped).isEqualTo(1);
             assertThat(tablesLike(c, "token_transfers_r%")).containsExactly("token_transfers_report");
@@ -324,23 +324,12 @@ class SwapLocksIT {
         return names;
     }
 
-
     /** The same lake, whose files stop after their first bytes until {@code release}, as a stalled download would. */
     private static Lake pausing(Lake lake, CountDownLatch reading, CountDownLatch release) {
-        return new Lake() {
+        return new ForwardingLake() {
             @Override
-            public String location() {
-                return lake.location();
-            }
-
-            @Override
-            public boolean prepare() {
-                return lake.prepare();
-            }
-
-            @Override
-            public OutputStream create(String key) throws IOException {
-                return lake.create(key);
+            protected Lake delegate() {
+                return lake;
             }
 
             @Override
@@ -362,11 +351,6 @@ class SwapLocksIT {
                         return super.read(b, off, len);
                     }
                 };
-            }
-
-            @Override
-            public List<LakeObject> list(String prefix) throws IOException {
-                return lake.list(prefix);
             }
         };
     }
