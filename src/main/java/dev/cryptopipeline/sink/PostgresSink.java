@@ -14,6 +14,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -26,7 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Loads a day's lake export into {@code <schema>.token_transfers}. In one transaction: COPY the files (streamed,
- * gunzipped on the fly, never parsed in Java) into a fresh table that carries the day's CHECK constraint (so every row
+ * gunzipped and rewritten as binary rows on the fly, see {@link BinaryCopy}; as the CSV they are whenever that cannot
+ * be done) into a fresh table that carries the day's CHECK constraint (so every row
  * is checked as it arrives and the attach needs no validation scan), check the row count against the manifest, add
  * the primary key (one sorted build, which also refuses duplicates), swap the table in as the day's partition (see
  * {@link PartitionSwap}) and run the caller's ledger write. A day is therefore always wholly old or wholly new, and a
@@ -157,14 +159,23 @@ public final class PostgresSink {
         connection.setAutoCommit(false);
         try (Statement st = connection.createStatement()) {
             checkColumns(day);
-            // Not (LIKE token_transfers): that would hold a lock on the table until commit, and a reload of another
-            // day, which must lock it exclusively, would wait for this whole load. checkColumns vouches for the match.
-            st.execute("CREATE TABLE " + schema.quoted() + "." + stage + " (\n" + TransferColumn.ddl() + ",\n"
-                    + "    CONSTRAINT day_bounds CHECK (block_timestamp >= " + dayStart(day)
-                    + " AND block_timestamp < " + dayStart(day.plusDays(1)) + ")" + parentChecks() + ")");
+            String create = stageDdl(stage, day);
             long tCopy = System.nanoTime();
+            // The table is created in the savepoint that copies into it, so COPY FREEZE holds on the second try too.
+            Savepoint beforeCopy = connection.setSavepoint();
+            st.execute(create);
             LakeFiles input = new LakeFiles(lake, files);
-            long copied = copy(stage, input, day);
+            long copied;
+            try {
+                copied = copy(stage, input, day, true);
+            } catch (CsvNeeded e) {
+                log.info("Day {}: loading the lake's CSV as it is ({})", day, e.getMessage());
+                connection.rollback(beforeCopy);
+                st.execute(create);
+                input = new LakeFiles(lake, files);
+                copied = copy(stage, input, day, false);
+            }
+            connection.releaseSavepoint(beforeCopy);
             if (copied != manifest.rows()) {
                 throw new PipelineException.DataCheck("Day " + day + ": loaded " + copied + " rows from "
                         + lake.location() + "/" + LakeLayout.runPrefix(day, manifest.runId())
@@ -280,11 +291,40 @@ public final class PostgresSink {
         return nanos / 1_000_000;
     }
 
-    private long copy(String stage, LakeFiles input, LocalDate day) throws SQLException {
+    /**
+     * The day's table: not {@code (LIKE token_transfers)}, which would hold a lock on the table until commit, so that
+     * a reload of another day, which must lock it exclusively, would wait for this whole load; checkColumns vouches
+     * for the match. Its CHECK of the day's bounds lets the attach skip its validation scan.
+     */
+    private String stageDdl(String stage, LocalDate day) throws SQLException {
+        return "CREATE TABLE " + schema.quoted() + "." + stage + " (\n" + TransferColumn.ddl() + ",\n"
+                + "    CONSTRAINT day_bounds CHECK (block_timestamp >= " + dayStart(day)
+                + " AND block_timestamp < " + dayStart(day.plusDays(1)) + ")" + parentChecks() + ")";
+    }
+
+    /**
+     * Raised by a binary COPY that could not be done (a value {@link BinaryCopy} does not convert, or a row the server
+     * refused): the caller rolls it back and copies the CSV as it is, which words any error as it always did.
+     */
+    private static final class CsvNeeded extends RuntimeException {
+        CsvNeeded(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+
+    /**
+     * COPYs the day's files into the stage table: rewritten as binary rows on the way (see {@link BinaryCopy}), or
+     * as the CSV they are.
+     *
+     * @throws CsvNeeded in binary only, if the rows could not be copied so; nothing is then kept of the COPY
+     */
+    private long copy(String stage, LakeFiles input, LocalDate day, boolean binary) throws SQLException {
         String sql = "COPY " + schema.quoted() + "." + stage + " (" + TransferColumn.columnList()
-                + ") FROM STDIN (FORMAT csv, FREEZE)";
-        try (InputStream in = input.stream()) {
+                + ") FROM STDIN (" + (binary ? BinaryCopy.FORMAT : "FORMAT csv") + ", FREEZE)";
+        try (InputStream in = binary ? new BinaryCopy(input.stream()) : input.stream()) {
             return connection.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, in, 1 << 16);
+        } catch (BinaryCopy.NotConvertible e) {
+            throw new CsvNeeded(e.getMessage() + ", in " + input.current);
         } catch (UncheckedIOException e) {
             throw lakeFileError(e.getCause(), input, day);
         } catch (LakeFiles.ReadException e) {
@@ -299,6 +339,11 @@ public final class PostgresSink {
                 }
             }
             boolean constraint = e.getSQLState() != null && e.getSQLState().startsWith("23");
+            if (binary && (constraint || String.valueOf(e.getSQLState()).startsWith("22")
+                    || "08P01".equals(e.getSQLState()))) {
+                throw new CsvNeeded("the server refused a binary row: "
+                        + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+            }
             throw dataCheckOr(e, day, "a row of " + input.current + (constraint ? " breaks a constraint"
                     : " was refused"));
         }

@@ -132,6 +132,24 @@ class BadLakeFilesIT {
     }
 
     @Test
+    void values_the_binary_copy_leaves_to_the_server_load_as_the_csv_says() throws Exception {
+        pipeline(fixed(gzip(golden), 12)).reload(DAY);
+        String honest;
+        try (Connection c = TestPostgres.superuser()) {
+            honest = checksum(c, schema, DAY);
+        }
+        // The same instant written with an offset, and a plus sign: the server reads them, the converter does not.
+        String other = editRow(0, r -> r.replace("2024-01-01T00:00:00Z", "2024-01-01 01:00:00+01")
+                .replaceFirst("(,\\\\x[0-9a-f]{64},\\\\x[0-9a-f]{64},)([0-9]+),", "$1+$2,"));
+        assertThat(other).isNotEqualTo(golden).contains("+01,").contains(",+");
+        pipeline(fixed(gzip(other), 12)).reload(DAY);
+        try (Connection c = TestPostgres.superuser()) {
+            assertThat(count(c, schema, DAY)).isEqualTo(12);
+            assertThat(checksum(c, schema, DAY)).isEqualTo(honest);
+        }
+    }
+
+    @Test
     void a_corrupt_gzip_is_refused() throws Exception {
         byte[] garbage = "this is not gzip at all".getBytes(StandardCharsets.UTF_8);
         assertThat(refused(garbage, 12)).hasMessageContaining("part-00000.csv.gz is corrupt or truncated");
