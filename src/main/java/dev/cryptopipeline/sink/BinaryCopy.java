@@ -28,16 +28,26 @@ final class BinaryCopy extends InputStream {
     private static final int MAX_ROW = 1 << 20;
     /** Days from 1970-01-01 to 2000-01-01, PostgreSQL's epoch. */
     private static final long PG_EPOCH_DAY = 10_957;
-    private static final byte[] HEX = new byte[256];
+    /** The bytes that end an unquoted value: the separator, the newline, and a quote or carriage return. */
+    private static final boolean[] SPECIAL = new boolean[256];
 
     static {
-        Arrays.fill(HEX, (byte) -1);
-        for (int i = 0; i < 10; i++) {
-            HEX['0' + i] = (byte) i;
+        for (char c : new char[] {',', '\n', '"', '\r'}) {
+            SPECIAL[c] = true;
         }
-        for (int i = 0; i < 6; i++) {
-            HEX['a' + i] = (byte) (10 + i);
-            HEX['A' + i] = (byte) (10 + i);
+    }
+
+    /** The byte of every pair of hex digits (either case), by the pair's two bytes; -1 for any other pair. */
+    private static final short[] HEX_PAIR = new short[1 << 16];
+
+    static {
+        Arrays.fill(HEX_PAIR, (short) -1);
+        String digits = "0123456789abcdefABCDEF";
+        for (int i = 0; i < digits.length(); i++) {
+            for (int j = 0; j < digits.length(); j++) {
+                HEX_PAIR[digits.charAt(i) << 8 | digits.charAt(j)] =
+                        (short) (Character.digit(digits.charAt(i), 16) << 4 | Character.digit(digits.charAt(j), 16));
+            }
         }
     }
 
@@ -210,12 +220,11 @@ final class BinaryCopy extends InputStream {
                 }
             } else {
                 end = p;
-                while (end < inEnd && in[end] != ',' && in[end] != '\n') {
-                    byte c = in[end];
-                    if (c == '"' || c == '\r') {
-                        throw new NotConvertible("a quote or carriage return inside a value of column " + name(col));
-                    }
+                while (end < inEnd && !SPECIAL[in[end] & 0xff]) {
                     end++;
+                }
+                if (end < inEnd && (in[end] == '"' || in[end] == '\r')) {
+                    throw new NotConvertible("a quote or carriage return inside a value of column " + name(col));
                 }
                 if (end == inEnd && !inEof) {
                     return incomplete(rowOut);
@@ -347,12 +356,11 @@ final class BinaryCopy extends InputStream {
         putInt(digits / 2);
         ensureOut(digits / 2);
         for (int i = from + 2; i < to; i += 2) {
-            int hi = HEX[in[i] & 0xff];
-            int lo = HEX[in[i + 1] & 0xff];
-            if (hi < 0 || lo < 0) {
+            int b = HEX_PAIR[(in[i] & 0xff) << 8 | (in[i + 1] & 0xff)];
+            if (b < 0) {
                 throw notConvertible(col, from, to);
             }
-            out[outEnd++] = (byte) (hi << 4 | lo);
+            out[outEnd++] = (byte) b;
         }
     }
 
