@@ -400,8 +400,8 @@ final class BinaryCopy extends InputStream {
      * {@code +00:00}) as microseconds since 2000-01-01 UTC.
      */
     private long timestamp(int col, int from, int to) throws NotConvertible {
-        if (to - from < 20 || in[from + 4] != '-' || in[from + 7] != '-' || (in[from + 10] != 'T' && in[from + 10] != ' ')
-                || in[from + 13] != ':' || in[from + 16] != ':') {
+        if (to - from < 20 || in[from + 4] != '-' || in[from + 7] != '-'
+                || (in[from + 10] != 'T' && in[from + 10] != ' ') || in[from + 13] != ':' || in[from + 16] != ':') {
             throw notConvertible(col, from, to);
         }
         int hour = digits(col, from, to, from + 11, 2);

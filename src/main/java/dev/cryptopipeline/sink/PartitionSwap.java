@@ -19,12 +19,13 @@ import org.slf4j.LoggerFactory;
  * Swaps a checked stage table in as a day's partition, inside the caller's transaction: detach the old partition
  * and set it aside under its retired name ({@link #retiredName}), rename the stage, attach it, and run the ledger
  * write. The caller drops the retired table after the commit, as a DBA reloading by hand would: removing a day's
- * files at the commit would hold the table's lock, and every reader queued behind it, for that long too. Detaching takes an ACCESS EXCLUSIVE lock on the
- * parent table, which waits for every reader of the table, and every reader that arrives meanwhile queues behind
- * that wait. So the swap runs under a SAVEPOINT with a short {@code lock_timeout}: when a long reader holds the
- * table, the swap gives up its place in the queue after {@link PostgresSink.SwapTiming#lockTimeout()}, rolls back to
- * the savepoint (keeping the COPYed and checked stage table), lets the queued readers through, waits with backoff
- * and tries the swap again, never the COPY. Not thread safe: one per load.
+ * files at the commit would hold the table's lock, and every reader queued behind it, for that long too. Detaching
+ * takes an ACCESS EXCLUSIVE lock on the parent table, which waits for every reader of the table, and every reader
+ * that arrives meanwhile queues behind that wait. So the swap runs under a SAVEPOINT with a short
+ * {@code lock_timeout}: when a long reader holds the table, the swap gives up its place in the queue after
+ * {@link PostgresSink.SwapTiming#lockTimeout()}, rolls back to the savepoint (keeping the COPYed and checked stage
+ * table), lets the queued readers through, waits with backoff and tries the swap again, never the COPY. Not thread
+ * safe: one per load.
  */
 final class PartitionSwap {
     private static final Logger log = LoggerFactory.getLogger(PartitionSwap.class);
@@ -40,7 +41,7 @@ final class PartitionSwap {
     record Outcome(boolean replaced, int attempts, long waitedMillis) {
     }
 
-    /** The name a replaced day's table has between the swap's commit and its drop, e.g. {@code token_transfers_r20240101}. */
+    /** The name of a replaced day's table between the swap's commit and its drop: {@code token_transfers_r20240101}. */
     static String retiredName(LocalDate day) {
         return "token_transfers_r" + java.time.format.DateTimeFormatter.BASIC_ISO_DATE.format(day);
     }

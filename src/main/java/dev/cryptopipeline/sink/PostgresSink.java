@@ -28,10 +28,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Loads a day's lake export into {@code <schema>.token_transfers}. In one transaction: COPY the files (streamed,
  * gunzipped and rewritten as binary rows on the fly, see {@link BinaryCopy}; as the CSV they are whenever that cannot
- * be done) into a fresh table that carries the day's CHECK constraint (so every row
- * is checked as it arrives and the attach needs no validation scan), check the row count against the manifest, add
- * the primary key (one sorted build, which also refuses duplicates), swap the table in as the day's partition (see
- * {@link PartitionSwap}) and run the caller's ledger write. A day is therefore always wholly old or wholly new, and a
+ * be done) into a fresh table that carries the day's CHECK constraint (so every row is checked as it arrives and the
+ * attach needs no validation scan), check the row count against the manifest, add the primary key (one sorted
+ * build, which also refuses duplicates), swap the table in as the day's partition (see {@link PartitionSwap}) and
+ * run the caller's ledger write. A day is therefore always wholly old or wholly new, and a
  * crash at any point rolls back to the old.
  *
  * <p>Fast the way a careful DBA would load by hand: the table is created in the load's own transaction, so COPY
@@ -339,8 +339,7 @@ public final class PostgresSink {
                 }
             }
             boolean constraint = e.getSQLState() != null && e.getSQLState().startsWith("23");
-            if (binary && (constraint || String.valueOf(e.getSQLState()).startsWith("22")
-                    || "08P01".equals(e.getSQLState()))) {
+            if (binary && (refusedData(e) || "08P01".equals(e.getSQLState()))) {
                 throw new CsvNeeded("the server refused a binary row: "
                         + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
             }
@@ -359,11 +358,16 @@ public final class PostgresSink {
                 + "/" + input.current + " (" + e.getMessage() + "); the old data of the day was kept", e);
     }
 
+    /** True for a data error (class 22) or a constraint violation (class 23): the server refused the rows. */
+    private static boolean refusedData(SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        return state.startsWith("22") || state.startsWith("23");
+    }
+
     /** Data errors (class 22) and constraint violations (class 23) are a failed data check; the rest propagate. */
     private static SQLException dataCheckOr(SQLException e, LocalDate day, String what) {
-        String state = e.getSQLState() == null ? "" : e.getSQLState();
-        if (state.startsWith("22") || state.startsWith("23")) {
-            String msg = e.getMessage() == null ? state : e.getMessage().replace('\n', ' ');
+        if (refusedData(e)) {
+            String msg = e.getMessage() == null ? e.getSQLState() : e.getMessage().replace('\n', ' ');
             throw new PipelineException.DataCheck("Day " + day + ": " + what + " (" + msg
                     + "); the old data of the day was kept", e);
         }

@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class BinaryCopyTest {
     /** A valid row; tests replace one field of it. */
-    static final String ROW = "2024-01-01T02:00:00Z,22155000,\\x33ff,\\x94AB,2,\\xd0,\\xb3,\\x2a,10000,\"TK\",\"a \"\"b\"\", c\","
-            + "18,7";
+    static final String ROW = "2024-01-01T02:00:00Z,22155000,\\x33ff,\\x94AB,2,\\xd0,\\xb3,\\x2a,10000,\"TK\","
+            + "\"a \"\"b\"\", c\",18,7";
 
     private static byte[] convert(String csv) throws IOException {
         try (InputStream in = new BinaryCopy(new ByteArrayInputStream(csv.getBytes(StandardCharsets.UTF_8)))) {
