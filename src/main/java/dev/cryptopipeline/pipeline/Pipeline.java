@@ -318,7 +318,6 @@ public final class Pipeline implements AutoCloseable {
         List<DayCheck> checks = new ArrayList<>();
         DayPlan plan = new DayPlan(List.of(), List.of(), List.of(), false);
         String runId = "none";
-        StagePipeline pipeline = null;
         int jobs = Math.max(1, config.jobs());
         try (RunSession s = RunSession.connect(database, config.pgSchema(), context, ledger, clock,
                 config.dryRun())) {
@@ -360,14 +359,8 @@ public final class Pipeline implements AutoCloseable {
                 logPlan(command, plan);
                 ledger.planRun(c, runId, plan.toLoad().size());
                 jobs = config.jobs() > 0 ? config.jobs() : autoJobs(c);
-                pipeline = new StagePipeline(source, lake, s, ledger, config.pgSchema(), config.queryLimit(), clock,
-                        progress, new StagePipeline.Settings(jobs, DAYS_PER_EXPORT, config.allowEmpty(), retry));
-                stages = pipeline;
-                if (stopped != null) {
-                    pipeline.stop(stopped);
-                }
                 progress.planned(runId, plan.toLoad().size());
-                StagePipeline.Result result = pipeline.run(plan, loads);
+                StagePipeline.Result result = stagePipeline(s, config.queryLimit(), jobs).run(plan, loads);
                 RunReport.Stages busy = result.stages();
                 if (verifyDays > 0) {
                     Reloaded reloaded = verifyAndReload(s, verifier, verifyDays, plan, loads, checks, jobs);
@@ -431,13 +424,7 @@ public final class Pipeline implements AutoCloseable {
                     VerifyReport.ranges(reload.days(), 10));
             tasks.addAll(reload.toLoad());
             ledger.planRun(s.connection(), s.runId(), tasks.size());
-            StagePipeline again = new StagePipeline(source, lake, s, ledger, config.pgSchema(), group.getKey(),
-                    clock, progress, new StagePipeline.Settings(jobs, DAYS_PER_EXPORT, config.allowEmpty(), retry));
-            stages = again;
-            if (stopped != null) {
-                again.stop(stopped);
-            }
-            busy = busy.plus(again.run(reload, loads).stages());
+            busy = busy.plus(stagePipeline(s, group.getKey(), jobs).run(reload, loads).stages());
         }
         if (!differ.isEmpty()) {
             List<LocalDate> reloaded = differ.values().stream().flatMap(List::stream).toList();
@@ -455,6 +442,20 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private record Reloaded(DayPlan plan, RunReport.Stages stages) {
+    }
+
+    /**
+     * The stage pipeline of this run's session, made the one a stop reaches; a stop that came before it stops it at
+     * once.
+     */
+    private StagePipeline stagePipeline(RunSession s, OptionalInt queryLimit, int jobs) {
+        StagePipeline p = new StagePipeline(source, lake, s, ledger, config.pgSchema(), queryLimit, clock, progress,
+                new StagePipeline.Settings(jobs, DAYS_PER_EXPORT, config.allowEmpty(), retry));
+        stages = p;
+        if (stopped != null) {
+            p.stop(stopped);
+        }
+        return p;
     }
 
     /** Records how a run ended and builds the exception (and report) the caller sees. */
