@@ -15,7 +15,6 @@ import dev.cryptopipeline.pipeline.RunReport;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Clock;
-import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -42,7 +41,6 @@ class BigQueryPipelineIT {
         gcs = new TestStorage();
         BigQueryExports.writeExtractsInto(fake, gcs);
         schema = TestPostgres.newSchema("bq");
-        fake.lastModified = Instant.now();
     }
 
     @AfterEach

@@ -22,7 +22,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Clock;
-import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -63,7 +62,6 @@ class BigQueryVerifyIT {
         gcs = new TestStorage();
         BigQueryExports.writeExtractsInto(fake, gcs);
         schema = TestPostgres.newSchema("bqv");
-        fake.lastModified = Instant.now();
         for (LocalDate d : List.of(D1, D2, D3)) {
             fake.sourceRows.put(d, 300L);
         }

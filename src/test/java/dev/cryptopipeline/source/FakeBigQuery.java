@@ -14,6 +14,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -76,8 +77,12 @@ final class FakeBigQuery implements AutoCloseable {
     volatile long dryRunBytes = 987_654_321L;
     /** What a dry run of the verify query says it would scan, when not {@link #dryRunBytes}. */
     volatile Long verifyDryRunBytes;
-    /** The last modification of the newest source partition, for the completeness check. */
-    volatile Instant lastModified = Instant.now();
+    /**
+     * The last modification of the newest source partition, for the completeness check. By default today's daily
+     * rewrite (about 08:00 UTC) has run, so yesterday is finished whatever the hour the tests run: with "now" it was
+     * not between 00:00 and 08:00 UTC.
+     */
+    volatile Instant lastModified = LocalDate.now(ZoneOffset.UTC).atTime(8, 30).toInstant(ZoneOffset.UTC);
     volatile ExtractWriter extractWriter = (uri, day, rows) -> { };
     /** When set, the staging partitions' row counts come back empty (unreadable metadata). */
     volatile boolean losePartitionCounts;

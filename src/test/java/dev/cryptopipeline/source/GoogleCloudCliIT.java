@@ -39,7 +39,6 @@ class GoogleCloudCliIT {
     @Test
     void a_bigquery_source_with_a_local_lake_is_refused() throws Exception {
         try (FakeBigQuery fake = new FakeBigQuery()) {
-            fake.lastModified = java.time.Instant.now();
             CliRun run = CliRun.runWithEnv(Map.of("CRYPTO_PIPELINE_BIGQUERY_ENDPOINT", fake.endpoint()),
                     "daily", "--date", YESTERDAY, "--source", "bigquery", "--gcp-project", "p", "--lake",
                     dataDir.resolve("lake").toString(), "--data-dir", dataDir.toString(), "--jdbc-url",
