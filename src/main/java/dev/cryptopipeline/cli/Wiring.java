@@ -53,7 +53,7 @@ final class Wiring {
     static PipelineConfig config(CommonOptions o, SourceOptions source, RunOptions run, boolean allowEmpty,
                                  Map<String, String> env) {
         Path dataDir = (o.dataDir != null ? o.dataDir : defaultDataDir(env)).toAbsolutePath().normalize();
-        Identifier schema = new Identifier(o.pgSchema);
+        Identifier schema = Identifier.of("--pg-schema", o.pgSchema);
         PipelineConfig.DatabaseConfig database = database(o.jdbcUrl, env);
         if (run != null && run.jobs != null && (run.jobs < 1 || run.jobs > PipelineConfig.MAX_JOBS)) {
             throw new PipelineException.BadInput("--jobs must be between 1 and " + PipelineConfig.MAX_JOBS + ", not "
@@ -66,7 +66,7 @@ final class Wiring {
                     PipelineConfig.GcpConfig.defaults(), dryRun, jobs, allowEmpty);
         }
         PipelineConfig.GcpConfig gcp = new PipelineConfig.GcpConfig(
-                Optional.ofNullable(blankToNull(source.gcpProject)), new Identifier(source.bqDataset),
+                Optional.ofNullable(blankToNull(source.gcpProject)), Identifier.of("--bq-dataset", source.bqDataset),
                 source.bqLocation, source.lakeRetentionDays, Optional.ofNullable(source.maxBytesBilled),
                 Optional.ofNullable(blankToNull(source.bigqueryEndpoint)),
                 Optional.ofNullable(blankToNull(source.gcsEndpoint)));

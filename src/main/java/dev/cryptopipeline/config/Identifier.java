@@ -11,8 +11,21 @@ public record Identifier(String name) {
     private static final Pattern VALID = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
     public Identifier {
+        check("Invalid identifier", name);
+    }
+
+    /**
+     * The identifier a user gave as an option's value, refused with a message that names the option, e.g.
+     * {@code of("--pg-schema", "Bad-Name")}.
+     */
+    public static Identifier of(String option, String name) {
+        check(option + " is not a valid name:", name);
+        return new Identifier(name);
+    }
+
+    private static void check(String what, String name) {
         if (name == null || !VALID.matcher(name).matches()) {
-            throw new PipelineException.BadInput("Invalid identifier '" + printable(name)
+            throw new PipelineException.BadInput(what + " '" + printable(name)
                     + "': use lowercase letters, digits and underscores, starting with a letter or underscore,"
                     + " at most 63 characters");
         }
@@ -33,7 +46,7 @@ public record Identifier(String name) {
             return "";
         }
         StringBuilder b = new StringBuilder();
-        s.codePoints().limit(80).forEach(c -> b.append(Character.isISOControl(c) ? '?' : Character.toChars(c)));
+        s.codePoints().limit(80).forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? '?' : c));
         return b.toString();
     }
 }

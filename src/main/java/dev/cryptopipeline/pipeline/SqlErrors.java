@@ -49,7 +49,27 @@ final class SqlErrors {
                     + ": create the database or fix --jdbc-url", e);
         }
         return new PipelineException.Failed("Cannot connect to PostgreSQL at " + database + " (" + firstLine(e)
-                + "): check --jdbc-url and that the server is running", e);
+                + rootCause(e) + "): check --jdbc-url and that the server is running", e);
+    }
+
+    /**
+     * What the driver's generic connect message hides ("The connection attempt failed."): the innermost cause, such
+     * as an unknown host name or a reset, as ": unknown host db.example"; empty when there is none, or when it is a
+     * refused connection, which the driver words itself ("Connection to db:5432 refused").
+     */
+    static String rootCause(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root == e || root instanceof java.net.ConnectException) {
+            return "";
+        }
+        if (root instanceof java.net.UnknownHostException) {
+            return ": unknown host " + firstLine(root);
+        }
+        String detail = firstLine(root);
+        return detail.equals(firstLine(e)) ? "" : ": " + detail;
     }
 
     static String firstLine(Throwable e) {

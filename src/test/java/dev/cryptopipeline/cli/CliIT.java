@@ -36,6 +36,16 @@ class CliIT {
     }
 
     @Test
+    void a_database_host_that_does_not_resolve_is_named() {
+        CliRun run = CliRun.run("backfill", "--start-date", YESTERDAY.toString(), "--source", "synthetic",
+                "--data-dir", dataDir.toString(), "--jdbc-url", "jdbc:postgresql://no-such-host.invalid:5432/crypto");
+        assertThat(run.exitCode()).as(run.toString()).isEqualTo(1);
+        assertThat(run.err()).contains("Cannot connect to PostgreSQL at jdbc:postgresql://no-such-host.invalid:5432")
+                .contains("unknown host no-such-host.invalid").contains("check --jdbc-url").doesNotContain("\tat ");
+        assertThat(run.err().strip().lines()).hasSize(1);
+    }
+
+    @Test
     void a_wrong_password_is_a_clear_error_that_never_shows_a_password() throws Exception {
         String schema = TestPostgres.newSchema("login");
         CliRun run = CliRun.runWithEnv(Map.of("PGPASSWORD", "wrong-" + TestPostgres.CANARY_PASSWORD),

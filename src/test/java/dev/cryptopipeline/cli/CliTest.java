@@ -161,7 +161,14 @@ class CliTest {
     @ParameterizedTest
     @ValueSource(strings = {"x; drop table y", "Crypto", "a\"b", "with space", "1abc", ""})
     void a_schema_name_that_is_not_a_plain_identifier_is_refused(String schema) {
-        assertUsageError(cli("status", "--pg-schema", schema), "Invalid identifier");
+        assertUsageError(cli("status", "--pg-schema", schema), "--pg-schema is not a valid name: '" + schema + "'",
+                "use lowercase letters");
+    }
+
+    @Test
+    void a_dataset_name_that_is_not_a_plain_identifier_is_named_as_given() {
+        assertUsageError(cli("backfill", "--start-date", "2024-01-01", "--bq-dataset",
+                "Staging-Ünïcode"), "--bq-dataset is not a valid name: 'Staging-Ünïcode'");
     }
 
     @Test
