@@ -89,6 +89,21 @@ public final class ChildRun {
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
+    /**
+     * SIGKILL to the process and every process it started (initdb, pg_ctl, a server still starting), as systemd, a
+     * CI timeout or {@code kill -9 -PGID} kill a whole run. A server that pg_ctl has already detached survives, as it
+     * would there.
+     */
+    public void killTree() throws InterruptedException {
+        java.util.List<ProcessHandle> children = process.descendants().toList();
+        process.destroyForcibly();
+        children.forEach(ProcessHandle::destroyForcibly);
+        process.waitFor(10, TimeUnit.SECONDS);
+        for (ProcessHandle child : children) {
+            child.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> child).join();
+        }
+    }
+
     public String all() {
         return String.join("\n", out) + "\n" + String.join("\n", err);
     }

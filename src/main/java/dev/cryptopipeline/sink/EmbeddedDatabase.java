@@ -93,6 +93,8 @@ public final class EmbeddedDatabase implements Database {
     /** Left by earlier versions, which tracked only the process that started the server. */
     private static final String OLD_OWNER_FILE = "postgres.owner";
     private static final Duration STOP_WAIT = Duration.ofSeconds(60);
+    /** A database cluster being created, renamed to {@code postgres} once complete. */
+    static final String NEW_CLUSTER_PREFIX = "postgres.new-";
     /** The servers this JVM started, by data directory: the library's handle stops them cleanly. Guarded by the
      * start/stop lock, like {@link #shutdownHookAdded}. */
     private static final Map<Path, EmbeddedPostgres> STARTED = new HashMap<>();
@@ -158,26 +160,21 @@ public final class EmbeddedDatabase implements Database {
                     users.join();
                     return opened(new EmbeddedDatabase(dataDir, server.port(), password));
                 }
+                if (createIfMissing) {
+                    removeUnfinishedClusters(dataDir);
+                }
                 awaitEarlierStarter(dataDir, pgDir);
                 long t0 = System.nanoTime();
                 boolean fresh = !Files.exists(pgDir.resolve("PG_VERSION"));
-                EmbeddedPostgres pg = EmbeddedPostgres.builder()
-                        .setDataDirectory(pgDir)
-                        .setCleanDataDirectory(false)
-                        .setServerConfig("listen_addresses", "127.0.0.1")
-                        // zonky tunes for throwaway test databases; this one keeps the user's data.
-                        .setServerConfig("fsync", "on")
-                        .setServerConfig("synchronous_commit", "on")
-                        .setServerConfig("max_connections", "50")
-                        // A day's COPY and key build write no WAL (their table is new in the transaction): its files
-                        // are fsynced at commit instead, so a committed day still survives a crash. The price: no
-                        // streaming replica or point-in-time recovery of this private server (pg_dump still works).
-                        .setServerConfig("wal_level", "minimal")
-                        .setServerConfig("max_wal_senders", "0")
-                        .setPGStartupWait(Duration.ofSeconds(60))
-                        .setRegisterShutdownHook(false)
-                        .setConnectConfig("password", password.reveal())
-                        .start();
+                if (fresh) {
+                    createCluster(dataDir, pgDir, password);
+                } else if (!Files.exists(pgDir.resolve("global").resolve("pg_control"))) {
+                    throw new PipelineException.Failed("The embedded PostgreSQL's database in " + pgDir + " is"
+                            + " incomplete (no global/pg_control: its creation was interrupted, or files were lost):"
+                            + " move it aside (mv " + pgDir + " " + pgDir + ".broken) and run again to create a new"
+                            + " one");
+                }
+                EmbeddedPostgres pg = server(pgDir, password).start();
                 STARTED.put(dataDir, pg);
                 EmbeddedPassword.require(pg, pgDir, password);
                 users.join();
@@ -192,6 +189,77 @@ public final class EmbeddedDatabase implements Database {
             throw new PipelineException.Failed("Cannot start the embedded PostgreSQL in " + pgDir + " ("
                     + e.getMessage() + "): check that the data directory is writable and has space, or give"
                     + " --jdbc-url to use a PostgreSQL server", e);
+        }
+    }
+
+    /** The server's settings, for the data directory {@code pgDir}; {@code start()} starts it. */
+    private static EmbeddedPostgres.Builder server(Path pgDir, Secret password) {
+        return EmbeddedPostgres.builder()
+                .setDataDirectory(pgDir)
+                .setCleanDataDirectory(false)
+                .setServerConfig("listen_addresses", "127.0.0.1")
+                // zonky tunes for throwaway test databases; this one keeps the user's data.
+                .setServerConfig("fsync", "on")
+                .setServerConfig("synchronous_commit", "on")
+                .setServerConfig("max_connections", "50")
+                // A day's COPY and key build write no WAL (their table is new in the transaction): its files are
+                // fsynced at commit instead, so a committed day still survives a crash. The price: no streaming
+                // replica or point-in-time recovery of this private server (pg_dump still works).
+                .setServerConfig("wal_level", "minimal")
+                .setServerConfig("max_wal_senders", "0")
+                .setPGStartupWait(Duration.ofSeconds(60))
+                .setRegisterShutdownHook(false)
+                .setConnectConfig("password", password.reveal());
+    }
+
+    /**
+     * Creates the database cluster (initdb, a first start to require the password, a clean stop) in a directory of
+     * its own, {@code postgres.new-<random>}, and only then renames it to {@code pgDir}. A process killed meanwhile,
+     * initdb and all (as systemd, a CI timeout or {@code kill -9 -PGID} do), leaves a leftover that the next start
+     * removes, never a half-made {@code pgDir} that no server could start again.
+     */
+    private static void createCluster(Path dataDir, Path pgDir, Secret password) throws IOException {
+        long t0 = System.nanoTime();
+        Path temp = dataDir.resolve(NEW_CLUSTER_PREFIX + Long.toHexString(new java.security.SecureRandom().nextLong()));
+        EmbeddedPostgres pg = server(temp, password).start();
+        try {
+            EmbeddedPassword.require(pg, temp, password);
+        } finally {
+            pg.close();
+        }
+        Optional<Postmaster> still = Postmaster.of(temp);
+        if (still.isPresent() && !still.get().awaitExit(STOP_WAIT)) {
+            throw new IOException("the new server (pid " + still.get().pid() + ") did not stop after "
+                    + STOP_WAIT.toSeconds() + " s");
+        }
+        if (Files.isDirectory(pgDir)) {
+            Files.delete(pgDir); // an empty directory; one with files in it is refused, and kept
+        }
+        Files.move(temp, pgDir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        log.info("Created the embedded PostgreSQL's database in {} in {} ms", pgDir,
+                (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /**
+     * Removes what a creation killed midway left ({@code postgres.new-*}), stopping a server still running on it
+     * first. Best effort: what cannot be removed now (an orphaned initdb still writing there) is removed next time.
+     */
+    private static void removeUnfinishedClusters(Path dataDir) throws IOException {
+        List<Path> leftovers;
+        try (java.util.stream.Stream<Path> entries = Files.list(dataDir)) {
+            leftovers = entries.filter(p -> p.getFileName().toString().startsWith(NEW_CLUSTER_PREFIX)).toList();
+        }
+        for (Path leftover : leftovers) {
+            Postmaster.of(leftover).ifPresent(server -> server.stopFast(STOP_WAIT));
+            try (java.util.stream.Stream<Path> tree = Files.walk(leftover)) {
+                for (Path p : (Iterable<Path>) tree.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                    Files.deleteIfExists(p);
+                }
+                log.info("Removed {}, left by a run killed while it created the embedded PostgreSQL's database",
+                        leftover);
+            } catch (IOException | java.io.UncheckedIOException e) {
+                log.debug("Could not remove {} yet: {}", leftover, e.toString());
+            }
         }
     }
 

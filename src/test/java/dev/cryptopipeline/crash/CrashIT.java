@@ -146,6 +146,38 @@ class CrashIT {
         }
     }
 
+    /**
+     * The first run on a new data directory creates the embedded PostgreSQL's database (initdb, then a first start).
+     * Killed there with all it started, it used to leave a half-made database that every later run waited 60 s for
+     * and then failed on (exit 1), until someone removed it by hand.
+     */
+    @Test
+    void a_first_run_killed_with_its_children_while_it_creates_the_embedded_database_does_not_stop_the_next()
+            throws Exception {
+        int kills = Integer.getInteger("crash.embedded.kills", 4);
+        System.out.println("CrashIT seed " + seed + ", " + kills + " kills while creating the embedded database");
+        for (int k = 0; k < kills; k++) {
+            // given: a first run on a new data directory, killed with its children somewhere in its first 1.8 s
+            Path dataDir = dir.resolve("embedded-" + k);
+            String[] setup = {"setup", "--source", "synthetic", "--data-dir", dataDir.toString()};
+            ChildRun first = ChildRun.start(setup);
+            long delay = 300 + random.nextInt(1500);
+            Thread.sleep(delay);
+            first.killTree();
+            // when
+            ChildRun next = ChildRun.start(setup);
+            int code = next.waitFor(120);
+            // then
+            String context = "killed after " + delay + " ms, seed " + seed + ":\n" + next.all();
+            assertThat(code).as(context).isZero();
+            assertThat(dataDir.resolve("postgres/global/pg_control")).as(context).exists();
+            try (Stream<Path> entries = Files.list(dataDir)) {
+                assertThat(entries.map(p -> p.getFileName().toString()))
+                        .as("what the kill left is removed, " + context).noneMatch(n -> n.startsWith("postgres.new-"));
+            }
+        }
+    }
+
     @Test
     void a_backfill_killed_anywhere_then_rerun_equals_a_clean_run() throws Exception {
         int kills = Integer.getInteger("crash.kills", 10);

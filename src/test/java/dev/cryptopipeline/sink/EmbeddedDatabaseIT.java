@@ -97,4 +97,34 @@ class EmbeddedDatabaseIT {
         assertThat(dir.resolve("postgres/postmaster.pid")).doesNotExist();
         assertThat(dir.resolve("postgres.users")).isEmptyDirectory();
     }
+
+    @Test
+    void a_creation_left_unfinished_is_removed_and_the_database_is_made_whole_in_place() throws Exception {
+        // given: what a run killed while initdb worked leaves (CrashIT kills real runs there)
+        Path leftover = dir.resolve(EmbeddedDatabase.NEW_CLUSTER_PREFIX + "0123abcd");
+        Files.createDirectories(leftover.resolve("base"));
+        Files.writeString(leftover.resolve("PG_VERSION"), "15\n");
+        Files.writeString(leftover.resolve("postgresql.conf"), "");
+        // when
+        try (EmbeddedDatabase db = EmbeddedDatabase.open(dir)) {
+            // then
+            assertThat(selectOne(db)).isEqualTo(1);
+        }
+        assertThat(leftover).doesNotExist();
+        assertThat(dir.resolve("postgres/global/pg_control")).exists();
+        assertThat(tree(dir)).noneMatch(p -> p.startsWith(EmbeddedDatabase.NEW_CLUSTER_PREFIX));
+    }
+
+    @Test
+    void a_database_that_was_never_finished_is_refused_at_once_with_the_way_out() throws Exception {
+        // given: a half-made database, as earlier versions left when killed while initdb worked
+        Files.createDirectories(dir.resolve("postgres"));
+        Files.writeString(dir.resolve("postgres/PG_VERSION"), "15\n");
+        Files.writeString(dir.resolve("postgres/postgresql.conf"), "");
+        // when / then: refused before any start, instead of a 60 s wait for a server that cannot start
+        assertThatThrownBy(() -> EmbeddedDatabase.open(dir)).isInstanceOf(PipelineException.Failed.class)
+                .hasMessageContaining("database in " + dir.resolve("postgres") + " is incomplete")
+                .hasMessageContaining("mv " + dir.resolve("postgres") + " " + dir.resolve("postgres") + ".broken");
+        assertThat(dir.resolve("postgres/postgresql.conf")).as("nothing of it removed").exists();
+    }
 }
