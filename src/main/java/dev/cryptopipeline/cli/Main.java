@@ -48,6 +48,7 @@ public final class Main {
      * @return the exit code
      */
     public static int run(PrintStream out, PrintStream err, Map<String, String> env, String... args) {
+        args = verboseAfterCommand(args);
         boolean verbose = Arrays.asList(args).contains("-v") || Arrays.asList(args).contains("--verbose");
         PrintWriter o = new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true);
         PrintWriter e = new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
@@ -73,6 +74,20 @@ public final class Main {
             o.flush();
             e.flush();
         }
+    }
+
+    /**
+     * {@code crypto-pipeline -v daily …} as {@code crypto-pipeline daily -v …}: {@code -v} is an option of every
+     * command, and users put a flag that means "more output" before the command as often as after it.
+     */
+    static String[] verboseAfterCommand(String[] args) {
+        if (args.length < 2 || !(args[0].equals("-v") || args[0].equals("--verbose")) || args[1].startsWith("-")) {
+            return args;
+        }
+        String[] moved = args.clone();
+        moved[0] = args[1];
+        moved[1] = args[0];
+        return moved;
     }
 
     static CommandLine commandLine(Map<String, String> env, String[] args, PrintWriter out, PrintWriter err) {

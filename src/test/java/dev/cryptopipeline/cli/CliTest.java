@@ -38,6 +38,16 @@ class CliTest {
     }
 
     @Test
+    void verbose_before_the_command_is_taken_as_after_it() {
+        CliRun before = CliRun.run("-v", "backfill", "--start-date", "2024-02-30", "--data-dir", dataDir.toString());
+        assertThat(before.exitCode()).as(before.toString()).isEqualTo(2);
+        assertThat(before.err()).contains("'2024-02-30' is not a valid date").doesNotContain("Unknown option");
+        assertThat(Main.verboseAfterCommand(new String[] {"--verbose", "status", "--json"}))
+                .containsExactly("status", "--verbose", "--json");
+        assertThat(Main.verboseAfterCommand(new String[] {"-v", "--help"})).containsExactly("-v", "--help");
+    }
+
+    @Test
     void an_unknown_option_is_named_with_the_way_to_help() {
         assertUsageError(cli("daily", "--frobnicate"), "Unknown option: '--frobnicate'",
                 "Run 'crypto-pipeline daily --help'");
