@@ -3,19 +3,23 @@ package dev.cryptopipeline.sink;
 import dev.cryptopipeline.PipelineException;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.security.SecureRandom;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -23,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.stream.Stream;
 import dev.cryptopipeline.config.Secret;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -219,8 +224,16 @@ public final class EmbeddedDatabase implements Database {
      * removes, never a half-made {@code pgDir} that no server could start again.
      */
     private static void createCluster(Path dataDir, Path pgDir, Secret password) throws IOException {
+        if (Files.isDirectory(pgDir)) {
+            try (Stream<Path> inside = Files.list(pgDir)) {
+                if (inside.findAny().isPresent()) {
+                    throw new PipelineException.Failed(pgDir + " holds files but no PostgreSQL database: move it"
+                            + " aside (mv " + pgDir + " " + pgDir + ".old) and run again to create the database");
+                }
+            }
+        }
         long t0 = System.nanoTime();
-        Path temp = dataDir.resolve(NEW_CLUSTER_PREFIX + Long.toHexString(new java.security.SecureRandom().nextLong()));
+        Path temp = dataDir.resolve(NEW_CLUSTER_PREFIX + Long.toHexString(new SecureRandom().nextLong()));
         EmbeddedPostgres pg = server(temp, password).start();
         try {
             EmbeddedPassword.require(pg, temp, password);
@@ -233,9 +246,9 @@ public final class EmbeddedDatabase implements Database {
                     + STOP_WAIT.toSeconds() + " s");
         }
         if (Files.isDirectory(pgDir)) {
-            Files.delete(pgDir); // an empty directory; one with files in it is refused, and kept
+            Files.delete(pgDir); // empty, as checked above
         }
-        Files.move(temp, pgDir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(temp, pgDir, StandardCopyOption.ATOMIC_MOVE);
         log.info("Created the embedded PostgreSQL's database in {} in {} ms", pgDir,
                 (System.nanoTime() - t0) / 1_000_000);
     }
@@ -246,18 +259,18 @@ public final class EmbeddedDatabase implements Database {
      */
     private static void removeUnfinishedClusters(Path dataDir) throws IOException {
         List<Path> leftovers;
-        try (java.util.stream.Stream<Path> entries = Files.list(dataDir)) {
+        try (Stream<Path> entries = Files.list(dataDir)) {
             leftovers = entries.filter(p -> p.getFileName().toString().startsWith(NEW_CLUSTER_PREFIX)).toList();
         }
         for (Path leftover : leftovers) {
             Postmaster.of(leftover).ifPresent(server -> server.stopFast(STOP_WAIT));
-            try (java.util.stream.Stream<Path> tree = Files.walk(leftover)) {
-                for (Path p : (Iterable<Path>) tree.sorted(java.util.Comparator.reverseOrder())::iterator) {
+            try (Stream<Path> tree = Files.walk(leftover)) {
+                for (Path p : (Iterable<Path>) tree.sorted(Comparator.reverseOrder())::iterator) {
                     Files.deleteIfExists(p);
                 }
                 log.info("Removed {}, left by a run killed while it created the embedded PostgreSQL's database",
                         leftover);
-            } catch (IOException | java.io.UncheckedIOException e) {
+            } catch (IOException | UncheckedIOException e) {
                 log.debug("Could not remove {} yet: {}", leftover, e.toString());
             }
         }

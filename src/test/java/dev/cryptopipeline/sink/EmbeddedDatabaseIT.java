@@ -127,4 +127,16 @@ class EmbeddedDatabaseIT {
                 .hasMessageContaining("mv " + dir.resolve("postgres") + " " + dir.resolve("postgres") + ".broken");
         assertThat(dir.resolve("postgres/postgresql.conf")).as("nothing of it removed").exists();
     }
+
+    @Test
+    void a_postgres_folder_of_other_files_is_refused_and_kept() throws Exception {
+        // given: no database, but files of someone's in the way (initdb's first folders, or anything else)
+        Files.createDirectories(dir.resolve("postgres/base"));
+        // when / then
+        assertThatThrownBy(() -> EmbeddedDatabase.open(dir)).isInstanceOf(PipelineException.Failed.class)
+                .hasMessageContaining(dir.resolve("postgres") + " holds files but no PostgreSQL database")
+                .hasMessageContaining("mv " + dir.resolve("postgres") + " " + dir.resolve("postgres") + ".old");
+        assertThat(dir.resolve("postgres/base")).exists();
+        assertThat(tree(dir)).noneMatch(p -> p.startsWith(EmbeddedDatabase.NEW_CLUSTER_PREFIX));
+    }
 }
