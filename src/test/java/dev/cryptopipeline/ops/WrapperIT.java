@@ -146,6 +146,44 @@ class WrapperIT {
     }
 
     @Test
+    void a_jar_whose_build_was_interrupted_counts_as_missing() throws Exception {
+        // given: a build this wrapper started, killed after the jar was written but before it was finished
+        jarBuilt();
+        Path building = tree.resolve("target/.crypto-pipeline-building");
+        Files.writeString(building, "");
+        // when: a scheduled run
+        Run scheduled = run(Map.of("CRYPTO_PIPELINE_NO_BUILD", "1"), "daily");
+        // then: it does not run that jar
+        assertThat(scheduled.code()).isEqualTo(1);
+        assertThat(scheduled.err()).isEqualTo("crypto-pipeline: " + jar + " was not finished by its last build and"
+                + " CRYPTO_PIPELINE_NO_BUILD is set; build it with: " + buildCommand() + "\n");
+        assertThat(scheduled.out()).isEmpty();
+        // when: a run without a terminal, as the first one
+        Run next = run(Map.of(), "--version");
+        // then: it builds the jar again, and the marker is gone
+        assertThat(next.code()).as(next.toString()).isZero();
+        assertThat(calls()).first().isEqualTo("mvn -B -q -Dstyle.color=never -DskipTests package");
+        assertThat(next.out()).isEqualTo(JAVA + jar + " --version\n");
+        assertThat(building).doesNotExist();
+    }
+
+    @Test
+    void a_build_that_fails_leaves_its_marker_so_its_jar_is_never_run() throws Exception {
+        // given: a Maven that writes part of the jar, then fails
+        script(fakes.resolve("mvn"), """
+                #!/bin/sh
+                mkdir -p target && echo half > target/crypto-pipeline.jar
+                exit 1
+                """);
+        // when
+        Run run = run(Map.of(), "--version");
+        // then
+        assertThat(run.code()).isEqualTo(1);
+        assertThat(run.out()).isEmpty();
+        assertThat(tree.resolve("target/.crypto-pipeline-building")).exists();
+    }
+
+    @Test
     void without_a_terminal_a_stale_jar_is_not_rebuilt_and_the_printed_command_is_the_one_that_builds_it()
             throws Exception {
         // given
