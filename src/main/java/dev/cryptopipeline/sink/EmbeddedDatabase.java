@@ -66,6 +66,7 @@ public final class EmbeddedDatabase implements Database {
      *                        created (no directory, database cluster or password file)
      */
     public static Database lazy(Path dataDir, boolean createIfMissing) {
+        checkPath(dataDir.toAbsolutePath().normalize());
         return new Database() {
             private EmbeddedDatabase server;
 
@@ -98,6 +99,8 @@ public final class EmbeddedDatabase implements Database {
     /** Left by earlier versions, which tracked only the process that started the server. */
     private static final String OLD_OWNER_FILE = "postgres.owner";
     private static final Duration STOP_WAIT = Duration.ofSeconds(60);
+    /** What a shell reads specially inside double quotes, where pg_ctl puts the data directory. */
+    private static final String SHELL_SPECIAL = "$`\"\\";
     /** A database cluster being created, renamed to {@code postgres} once complete. */
     static final String NEW_CLUSTER_PREFIX = "postgres.new-";
     /** The servers this JVM started, by data directory: the library's handle stops them cleanly. Guarded by the
@@ -140,6 +143,7 @@ public final class EmbeddedDatabase implements Database {
     public static EmbeddedDatabase open(Path dataDir, boolean createIfMissing) {
         dataDir = dataDir.toAbsolutePath().normalize();
         Path pgDir = dataDir.resolve("postgres");
+        checkPath(dataDir);
         if (!createIfMissing && !Files.exists(pgDir.resolve("PG_VERSION"))) {
             throw new PipelineException.Failed("No crypto-pipeline database in " + dataDir + ": check --data-dir, or"
                     + " run 'crypto-pipeline setup' first");
@@ -194,6 +198,22 @@ public final class EmbeddedDatabase implements Database {
             throw new PipelineException.Failed("Cannot start the embedded PostgreSQL in " + pgDir + " ("
                     + e.getMessage() + "): check that the data directory is writable and has space, or give"
                     + " --jdbc-url to use a PostgreSQL server", e);
+        }
+    }
+
+    /**
+     * Refuses, before anything is made, a data directory that pg_ctl cannot start a server in: it starts the server
+     * through a shell, with the path in double quotes.
+     *
+     * @throws PipelineException.BadInput if the path has {@code $}, {@code `}, {@code "}, {@code \} or a line break
+     */
+    private static void checkPath(Path dataDir) {
+        Path pgDir = dataDir.resolve("postgres");
+        if (pgDir.toString().chars().anyMatch(c -> SHELL_SPECIAL.indexOf(c) >= 0 || c == '\n')) {
+            throw new PipelineException.BadInput("The embedded PostgreSQL cannot live in "
+                    + pgDir.toString().replace("\n", "\\n") + ": pg_ctl starts the server through a shell, in"
+                    + " double quotes, so a path with $, `, \", \\ or a line break in it fails; choose another"
+                    + " --data-dir, or give --jdbc-url to use a PostgreSQL server");
         }
     }
 

@@ -38,6 +38,13 @@ class CliTest {
     }
 
     @Test
+    void a_data_directory_that_the_embedded_server_cannot_use_is_refused_before_anything_is_made() {
+        String bad = dataDir.resolve("price$USD").toString();
+        assertUsageError(CliRun.run("setup", "--source", "synthetic", "--data-dir", bad),
+                "cannot live in " + bad + "/postgres", "choose another --data-dir, or give --jdbc-url");
+    }
+
+    @Test
     void verbose_before_the_command_is_taken_as_after_it() {
         CliRun before = CliRun.run("-v", "backfill", "--start-date", "2024-02-30", "--data-dir", dataDir.toString());
         assertThat(before.exitCode()).as(before.toString()).isEqualTo(2);

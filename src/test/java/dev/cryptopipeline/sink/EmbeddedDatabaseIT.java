@@ -139,4 +139,16 @@ class EmbeddedDatabaseIT {
         assertThat(dir.resolve("postgres/base")).exists();
         assertThat(tree(dir)).noneMatch(p -> p.startsWith(EmbeddedDatabase.NEW_CLUSTER_PREFIX));
     }
+
+    @Test
+    void a_data_directory_that_pg_ctl_cannot_pass_to_its_shell_is_refused_before_anything_is_made() {
+        for (String name : List.of("cost$HOME", "a`b", "say\"hi\"", "back\\slash")) {
+            Path dataDir = dir.resolve(name);
+            assertThatThrownBy(() -> EmbeddedDatabase.open(dataDir)).as(name)
+                    .isInstanceOf(PipelineException.BadInput.class)
+                    .hasMessageContaining("cannot live in " + dataDir.resolve("postgres"))
+                    .hasMessageContaining("choose another --data-dir");
+            assertThat(dataDir).doesNotExist();
+        }
+    }
 }
