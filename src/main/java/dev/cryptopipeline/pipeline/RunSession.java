@@ -125,7 +125,7 @@ final class RunSession implements AutoCloseable {
     }
 
     private void reconnect() throws SQLException {
-        connection = utc(database.connect(context.applicationName()));
+        connection = setUp(database.connect(context.applicationName()));
         if (!dryRun) {
             RunLock.acquire(connection, schema);
             log.info("Reconnected to PostgreSQL and took the run lock again");
@@ -177,17 +177,17 @@ final class RunSession implements AutoCloseable {
         }
     }
 
-    /** Sessions run in UTC, so every time in a message or a day boundary reads the same on any server. */
-    private static Connection utc(Connection c) throws SQLException {
+    /** Sessions run as {@link Database#SESSION_SETTINGS} says: in UTC, with no statement timeout. */
+    private static Connection setUp(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
-            st.execute("SET TIME ZONE 'UTC'");
+            st.execute(Database.SESSION_SETTINGS);
         }
         return c;
     }
 
     private Connection open() {
         try {
-            return utc(database.connect(context.applicationName()));
+            return setUp(database.connect(context.applicationName()));
         } catch (SQLException e) {
             throw SqlErrors.connectError(e, database.describe());
         }

@@ -10,8 +10,9 @@ import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /**
- * A small pool of connections for loading days at once (HikariCP over a {@link Database}), each session in UTC (and,
- * when the pool has more than one connection, building a day's key in one process).
+ * A small pool of connections for loading days at once (HikariCP over a {@link Database}), each session set up as
+ * {@link Database#SESSION_SETTINGS} says (and, when the pool has more than one connection, building a day's key in one
+ * process).
  * Connections are opened on first demand, so an idle pool costs nothing. Thread safe.
  */
 public final class ConnectionPool implements AutoCloseable {
@@ -39,7 +40,7 @@ public final class ConnectionPool implements AutoCloseable {
         // Connect on first use, not now: a run that loads nothing never opens one.
         config.setInitializationFailTimeout(-1);
         // With several loads at once the cores are busy already: a parallel key build per load would only contend.
-        config.setConnectionInitSql("SET TIME ZONE 'UTC'"
+        config.setConnectionInitSql(Database.SESSION_SETTINGS
                 + (size > 1 ? "; SET max_parallel_maintenance_workers = 0" : ""));
         this.pool = new HikariDataSource(config);
     }

@@ -5,6 +5,14 @@ import java.sql.SQLException;
 
 /** A PostgreSQL server to connect to: a JDBC URL, or the embedded server under the data directory. */
 public interface Database extends AutoCloseable {
+    /**
+     * Run on every session that runs or loads: UTC, so a time in a message or a day boundary reads the same on any
+     * server; and no statement or idle-in-transaction timeout, as pg_dump and pg_restore do, so that a limit a DBA
+     * set for interactive users (for the database or the role) does not cancel a day's COPY or key build midway.
+     * The swap sets its own short lock timeout.
+     */
+    String SESSION_SETTINGS = "SET TIME ZONE 'UTC'; SET statement_timeout = 0;"
+            + " SET idle_in_transaction_session_timeout = 0";
 
     /**
      * Opens a new connection in auto-commit mode.

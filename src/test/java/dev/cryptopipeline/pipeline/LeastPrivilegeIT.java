@@ -71,6 +71,28 @@ class LeastPrivilegeIT {
     }
 
     @Test
+    void a_statement_timeout_set_for_the_role_does_not_cancel_a_load() throws Exception {
+        // given: a DBA's limits for interactive users, far below a day's COPY
+        String role = role("limited", "Limited-pw-3");
+        try (Connection c = TestPostgres.superuser(); Statement st = c.createStatement()) {
+            st.execute("GRANT CREATE ON DATABASE postgres TO " + role);
+            st.execute("ALTER ROLE " + role + " SET statement_timeout = '100ms'");
+            st.execute("ALTER ROLE " + role + " SET idle_in_transaction_session_timeout = '100ms'");
+        }
+        String schema = TestPostgres.newSchema("limited");
+        String[] args = {"backfill", "--start-date", YESTERDAY.toString(), "--source", "synthetic", "--rows-per-day",
+            "200000", "--data-dir", dataDir.toString(), "--pg-schema", schema, "--jdbc-url",
+            "jdbc:postgresql://127.0.0.1:" + TestPostgres.server().getPort() + "/postgres?user=" + role};
+        // when
+        CliRun backfill = CliRun.runWithEnv(Map.of("PGPASSWORD", "Limited-pw-3"), args);
+        // then
+        assertThat(backfill.exitCode()).as(backfill.toString()).isZero();
+        try (Connection c = TestPostgres.superuser()) {
+            assertThat(queryLong(c, "SELECT count(*) FROM " + schema + ".token_transfers")).isEqualTo(200_000);
+        }
+    }
+
+    @Test
     void a_fresh_role_allowed_to_create_schemas_sets_one_up_itself() throws Exception {
         // given
         String role = role("creator", "Creator-pw-2");
