@@ -355,8 +355,7 @@ final class StagePipeline {
             Connection c = null;
             boolean broken = false;
             try {
-                c = pool.borrow();
-                active.put(i, c);
+                c = borrowInTurn(i, pool);
                 if (i >= stopAt) {
                     return;
                 }
@@ -397,6 +396,39 @@ final class StagePipeline {
                 release(pool, c, broken);
             }
         }
+    }
+
+    /**
+     * A connection for day {@code i}, borrowed only once every earlier day not yet committed holds one. A day that is
+     * loaded waits for the days before it to commit, holding its connection; if later days could take the pool's last
+     * connections first (the pool hands a returned connection back to the thread that returned it, and the server
+     * may refuse more), an earlier day would wait for a connection that only its own commit frees.
+     */
+    private Connection borrowInTurn(int i, ConnectionPool pool) throws SQLException {
+        synchronized (monitor) {
+            while (i < stopAt && !earlierDaysHoldConnections(i)) {
+                waitOn();
+            }
+            if (i >= stopAt) {
+                throw new Aborted();
+            }
+        }
+        Connection c = pool.borrow();
+        synchronized (monitor) {
+            active.put(i, c);
+            monitor.notifyAll();
+        }
+        return c;
+    }
+
+    /** Whether every day before {@code i} that is not committed yet holds a connection. Under the monitor. */
+    private boolean earlierDaysHoldConnections(int i) {
+        for (int j = committed + 1; j < i; j++) {
+            if (!active.containsKey(j)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Refuses to replace a loaded non-empty day with an empty export, unless allowed. */

@@ -93,6 +93,26 @@ class LeastPrivilegeIT {
     }
 
     @Test
+    void a_role_allowed_fewer_connections_than_jobs_loads_every_day_with_those_it_gets() throws Exception {
+        // given: room for the lock's session and two loads, and --jobs 4
+        String role = role("few", "Few-pw-4");
+        try (Connection c = TestPostgres.superuser(); Statement st = c.createStatement()) {
+            st.execute("GRANT CREATE ON DATABASE postgres TO " + role);
+            st.execute("ALTER ROLE " + role + " CONNECTION LIMIT 3");
+        }
+        String schema = TestPostgres.newSchema("few");
+        // when
+        CliRun backfill = cli(role, "Few-pw-4", schema, "backfill", "--start-date", YESTERDAY.minusDays(7).toString(),
+                "--end-date", YESTERDAY.toString(), "--jobs", "4");
+        // then: no load waits for a connection that only a later day's commit would free
+        assertThat(backfill.exitCode()).as(backfill.toString()).isZero();
+        assertThat(backfill.out()).contains("loaded 8 days (2400 rows)");
+        try (Connection c = TestPostgres.superuser()) {
+            assertThat(queryLong(c, "SELECT count(*) FROM " + schema + ".loaded_days")).isEqualTo(8);
+        }
+    }
+
+    @Test
     void a_fresh_role_allowed_to_create_schemas_sets_one_up_itself() throws Exception {
         // given
         String role = role("creator", "Creator-pw-2");
