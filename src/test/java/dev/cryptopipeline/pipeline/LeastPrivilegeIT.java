@@ -35,6 +35,18 @@ class LeastPrivilegeIT {
         return name;
     }
 
+    /** A login role allowed to create schemas, then altered by each of {@code alterations} ("CONNECTION LIMIT 3"). */
+    private static String schemaCreator(String prefix, String password, String... alterations) throws Exception {
+        String role = role(prefix, password);
+        try (Connection c = TestPostgres.superuser(); Statement st = c.createStatement()) {
+            st.execute("GRANT CREATE ON DATABASE postgres TO " + role);
+            for (String alteration : alterations) {
+                st.execute("ALTER ROLE " + role + " " + alteration);
+            }
+        }
+        return role;
+    }
+
     private CliRun cli(String role, String password, String schema, String... args) {
         String[] all = new String[args.length + 10];
         System.arraycopy(args, 0, all, 0, args.length);
@@ -73,12 +85,8 @@ class LeastPrivilegeIT {
     @Test
     void a_statement_timeout_set_for_the_role_does_not_cancel_a_load() throws Exception {
         // given: a DBA's limits for interactive users, far below a day's COPY
-        String role = role("limited", "Limited-pw-3");
-        try (Connection c = TestPostgres.superuser(); Statement st = c.createStatement()) {
-            st.execute("GRANT CREATE ON DATABASE postgres TO " + role);
-            st.execute("ALTER ROLE " + role + " SET statement_timeout = '100ms'");
-            st.execute("ALTER ROLE " + role + " SET idle_in_transaction_session_timeout = '100ms'");
-        }
+        String role = schemaCreator("limited", "Limited-pw-3", "SET statement_timeout = '100ms'",
+                "SET idle_in_transaction_session_timeout = '100ms'");
         String schema = TestPostgres.newSchema("limited");
         String[] args = {"backfill", "--start-date", YESTERDAY.toString(), "--source", "synthetic", "--rows-per-day",
             "200000", "--data-dir", dataDir.toString(), "--pg-schema", schema, "--jdbc-url",
@@ -95,11 +103,7 @@ class LeastPrivilegeIT {
     @Test
     void a_role_allowed_fewer_connections_than_jobs_loads_every_day_with_those_it_gets() throws Exception {
         // given: room for the lock's session and two loads, and --jobs 4
-        String role = role("few", "Few-pw-4");
-        try (Connection c = TestPostgres.superuser(); Statement st = c.createStatement()) {
-            st.execute("GRANT CREATE ON DATABASE postgres TO " + role);
-            st.execute("ALTER ROLE " + role + " CONNECTION LIMIT 3");
-        }
+        String role = schemaCreator("few", "Few-pw-4", "CONNECTION LIMIT 3");
         String schema = TestPostgres.newSchema("few");
         // when
         CliRun backfill = cli(role, "Few-pw-4", schema, "backfill", "--start-date", YESTERDAY.minusDays(7).toString(),
@@ -115,10 +119,7 @@ class LeastPrivilegeIT {
     @Test
     void a_fresh_role_allowed_to_create_schemas_sets_one_up_itself() throws Exception {
         // given
-        String role = role("creator", "Creator-pw-2");
-        try (Connection c = TestPostgres.superuser(); Statement st = c.createStatement()) {
-            st.execute("GRANT CREATE ON DATABASE postgres TO " + role);
-        }
+        String role = schemaCreator("creator", "Creator-pw-2");
         String schema = TestPostgres.newSchema("created");
         // when
         CliRun chain = cli(role, "Creator-pw-2", schema, "setup", "--chain", "--start-date",
