@@ -1,6 +1,7 @@
 package dev.cryptopipeline.sink;
 
 import dev.cryptopipeline.PipelineException;
+import dev.cryptopipeline.lake.LocalLake;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,14 +13,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.security.SecureRandom;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -284,10 +284,8 @@ public final class EmbeddedDatabase implements Database {
         }
         for (Path leftover : leftovers) {
             Postmaster.of(leftover).ifPresent(server -> server.stopFast(STOP_WAIT));
-            try (Stream<Path> tree = Files.walk(leftover)) {
-                for (Path p : (Iterable<Path>) tree.sorted(Comparator.reverseOrder())::iterator) {
-                    Files.deleteIfExists(p);
-                }
+            try {
+                LocalLake.deleteTree(leftover);
                 log.info("Removed {}, left by a run killed while it created the embedded PostgreSQL's database",
                         leftover);
             } catch (IOException | UncheckedIOException e) {
