@@ -9,6 +9,7 @@ import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import dev.cryptopipeline.pipeline.Progress;
 import picocli.CommandLine;
@@ -22,6 +23,9 @@ public final class Main {
     private static volatile boolean interactive;
 
     public static void main(String[] args) {
+        // The output is English and partly for machines (JSON, the cron line, lake file names): the digits, decimal
+        // signs and driver messages of the user's locale (ar_EG's, de_DE's) have no place in it.
+        Locale.setDefault(Locale.ROOT);
         boolean verbose = Arrays.asList(args).contains("-v") || Arrays.asList(args).contains("--verbose");
         if (verbose) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "debug");
@@ -70,6 +74,8 @@ public final class Main {
         } catch (PipelineException ex) {
             // Raised before parsing, e.g. by an unreadable config file.
             return report(ex, verbose, e);
+        } catch (RuntimeException ex) {
+            return unexpected(ex, verbose, e);
         } finally {
             o.flush();
             e.flush();
@@ -110,12 +116,7 @@ public final class Main {
             if (ex instanceof PipelineException pe) {
                 return report(pe, verbose, c.getErr());
             }
-            c.getErr().println("crypto-pipeline: unexpected error: " + oneLine(String.valueOf(ex))
-                    + (verbose ? "" : " (run with -v for details)"));
-            if (verbose) {
-                ex.printStackTrace(c.getErr());
-            }
-            return ExitCode.FAILED.value();
+            return unexpected(ex, verbose, c.getErr());
         });
         Map<String, String> codes = new LinkedHashMap<>();
         codes.put("0", "Success (including nothing to do).");
@@ -247,6 +248,25 @@ public final class Main {
             ex.printStackTrace(err);
         }
         return ex.exitCode().value();
+    }
+
+    /**
+     * Anything else that went wrong: one line, and the stack trace only with {@code -v}. A path Java cannot name is
+     * exit 2 (the user changes the path or the locale), anything else exit 1.
+     */
+    static int unexpected(Exception ex, boolean verbose, PrintWriter err) {
+        boolean badPath = ex instanceof java.nio.file.InvalidPathException;
+        String message = badPath
+                ? "cannot use the path '" + ((java.nio.file.InvalidPathException) ex).getInput() + "' ("
+                        + ((java.nio.file.InvalidPathException) ex).getReason() + "): Java names files in the locale's"
+                        + " character set, here not UTF-8; set LC_ALL=C.UTF-8 (bin/crypto-pipeline does when it can),"
+                        + " or use a path of ASCII characters"
+                : "unexpected error: " + ex;
+        err.println("crypto-pipeline: " + oneLine(message) + (verbose ? "" : " (run with -v for details)"));
+        if (verbose) {
+            ex.printStackTrace(err);
+        }
+        return (badPath ? ExitCode.USAGE : ExitCode.FAILED).value();
     }
 
     private static String oneLine(String s) {

@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.LocalDate;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -46,7 +47,7 @@ public final class LakeLayout {
 
     /** The key of the n-th data file of a run (as the synthetic source names them). */
     public static String partName(int n) {
-        return String.format("part-%05d.csv.gz", n);
+        return String.format(Locale.ROOT, "part-%05d.csv.gz", n);
     }
 
     /** Writes the manifest of a run; call it last, after every data file is closed. */

@@ -223,6 +223,10 @@ public final class EmbeddedDatabase implements Database {
                 .setDataDirectory(pgDir)
                 .setCleanDataDirectory(false)
                 .setServerConfig("listen_addresses", "127.0.0.1")
+                // initdb otherwise takes the locale from LANG and LC_*: one not generated on the machine (a shell's
+                // en_US.UTF-8 on a minimal Debian) fails the creation, and an installed one gives the database a
+                // collation and server messages that depend on who ran the first command. C is on every machine.
+                .setLocaleConfig("locale", "C")
                 // zonky tunes for throwaway test databases; this one keeps the user's data.
                 .setServerConfig("fsync", "on")
                 .setServerConfig("synchronous_commit", "on")

@@ -77,14 +77,14 @@ public final class TransferQuery {
                   SELECT DATE(block_timestamp, 'UTC') AS day,
                     CAST(CONCAT('0x', SUBSTR(TO_HEX(MD5(CONCAT(
                 %s
-                    ))), 1, %d)) AS INT64) AS h
+                    ))), 1, %s)) AS INT64) AS h
                   FROM export
                 )
                 SELECT day, COUNT(*) AS row_count, CAST(SUM(CAST(h AS NUMERIC)) AS STRING) AS fingerprint
                 FROM hashed
                 GROUP BY day
                 ORDER BY day
-                """.formatted(canonical, Fingerprint.HEX_DIGITS);
+                """.formatted(canonical, Integer.toString(Fingerprint.HEX_DIGITS)); // %d would use the locale's digits
     }
 
     /** A column's canonical text in GoogleSQL, from the export's value of it (see {@link Fingerprint}). */

@@ -46,6 +46,21 @@ class TransferQueryTest {
     }
 
     @Test
+    void the_queries_do_not_depend_on_the_default_locale() throws IOException {
+        // given: a locale with digits of its own (the JVM takes it from LANG where it is installed)
+        java.util.Locale before = java.util.Locale.getDefault();
+        java.util.Locale.setDefault(java.util.Locale.forLanguageTag("ar-EG"));
+        try {
+            // then
+            assertGolden("fingerprint.sql", TransferQuery.fingerprintSql(OptionalInt.empty()));
+            assertGolden("transfers-limited.sql", TransferQuery.sql(OptionalInt.of(100)));
+            assertThat(dev.cryptopipeline.lake.LakeLayout.partName(12)).isEqualTo("part-00012.csv.gz");
+        } finally {
+            java.util.Locale.setDefault(before);
+        }
+    }
+
+    @Test
     void the_verify_query_wraps_the_export_query_unchanged() {
         for (OptionalInt limit : List.of(OptionalInt.empty(), OptionalInt.of(100))) {
             // given: the export's WITH clause and its SELECT
