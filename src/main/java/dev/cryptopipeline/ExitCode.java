@@ -12,6 +12,8 @@ public enum ExitCode {
     DATA_CHECK(3),
     /** Another run holds the lock, or a transient outage outlasted the retries: try again later. */
     TRY_LATER(75),
+    /** Stopped by SIGHUP (its terminal closed): the day in flight was rolled back; run again to finish. */
+    HUNG_UP(129),
     /** Stopped by SIGINT (Ctrl-C): the day in flight was rolled back; run again to finish. */
     INTERRUPTED(130),
     /** Stopped by SIGTERM (a service manager stopping it): the day in flight was rolled back; run again to finish. */
@@ -21,6 +23,11 @@ public enum ExitCode {
 
     ExitCode(int value) {
         this.value = value;
+    }
+
+    /** True for the codes of a run stopped by a signal, which rolled back what was in flight. */
+    public boolean stoppedBySignal() {
+        return this == HUNG_UP || this == INTERRUPTED || this == TERMINATED;
     }
 
     /** The numeric process exit code. */

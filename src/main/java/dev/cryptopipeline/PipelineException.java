@@ -84,21 +84,27 @@ public abstract sealed class PipelineException extends RuntimeException
      * days already loaded stay. The CLI exits 130 (SIGINT) or 143 (SIGTERM).
      */
     public static final class Interrupted extends PipelineException {
-        private final boolean terminated;
+        private final ExitCode exitCode;
 
         public Interrupted(String message) {
-            this(message, false);
+            this(message, ExitCode.INTERRUPTED);
         }
 
-        /** @param terminated true for SIGTERM (exit 143), false for SIGINT or an interrupt (exit 130) */
-        public Interrupted(String message, boolean terminated) {
+        /**
+         * @param exitCode the signal's: {@code HUNG_UP}, {@code INTERRUPTED} (also a thread interrupt) or
+         *                 {@code TERMINATED}
+         */
+        public Interrupted(String message, ExitCode exitCode) {
             super(message, null);
-            this.terminated = terminated;
+            if (!exitCode.stoppedBySignal()) {
+                throw new IllegalArgumentException("not a signal's exit code: " + exitCode);
+            }
+            this.exitCode = exitCode;
         }
 
         @Override
         public ExitCode exitCode() {
-            return terminated ? ExitCode.TERMINATED : ExitCode.INTERRUPTED;
+            return exitCode;
         }
     }
 }

@@ -124,6 +124,7 @@ public final class Main {
         codes.put("2", "Bad usage or input: fix the command line, configuration or input.");
         codes.put("3", "A data check failed (row count, manifest, constraint); the day's old data was kept.");
         codes.put("75", "Another run holds the lock, or an outage outlasted the retries: try again later.");
+        codes.put("129", "Hung up (SIGHUP: its terminal closed): the day in flight rolled back; run again to finish.");
         codes.put("130", "Interrupted (SIGINT, Ctrl-C): the day in flight rolled back; run again to finish.");
         codes.put("143", "Terminated (SIGTERM): the day in flight rolled back; run again to finish.");
         for (CommandLine sub : withSubcommands(cl)) {

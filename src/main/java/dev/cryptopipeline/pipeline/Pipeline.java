@@ -272,14 +272,14 @@ public final class Pipeline implements AutoCloseable {
      * already loaded stay, the run is recorded as interrupted, and the running command throws
      * {@link PipelineException.Interrupted}. Thread safe; idempotent.
      *
-     * @param terminated true for SIGTERM (exit 143), false for SIGINT (exit 130)
+     * @param signal the exit code of the signal: {@code HUNG_UP}, {@code INTERRUPTED} or {@code TERMINATED}
      */
-    public void stop(boolean terminated) {
+    public void stop(ExitCode signal) {
         if (stopped != null) {
             return;
         }
         PipelineException.Interrupted reason = new PipelineException.Interrupted(
-                terminated ? "terminated" : "interrupted", terminated);
+                signal.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '), signal);
         stopped = reason;
         StagePipeline s = stages;
         Thread running = owner;
@@ -466,7 +466,7 @@ public final class Pipeline implements AutoCloseable {
         if (e instanceof PipelineException.Interrupted i) {
             shown = new PipelineException.Interrupted("interrupted: " + loads.size() + " of "
                     + plan.toLoad().size() + " day" + (plan.toLoad().size() == 1 ? "" : "s")
-                    + " loaded; run again to finish", i.exitCode() == ExitCode.TERMINATED);
+                    + " loaded; run again to finish", i.exitCode());
         }
         RunReport report = new RunReport(command, runId, loads, plan.skipped(), plan.unfinished(), millisSince(t0),
                 false, plan.days(), List.of(), pipeline == null ? RunReport.Stages.NONE

@@ -97,7 +97,7 @@ public record RunReport(String command, String runId, List<DayLoad> loaded, List
             case USAGE -> "bad-input";
             case DATA_CHECK -> "data-check";
             case TRY_LATER -> "try-later";
-            case INTERRUPTED, TERMINATED -> "interrupted";
+            case HUNG_UP, INTERRUPTED, TERMINATED -> "interrupted";
         };
     }
 
@@ -117,7 +117,7 @@ public record RunReport(String command, String runId, List<DayLoad> loaded, List
      */
     public String summaryLine() {
         StringBuilder b = new StringBuilder(command).append(": ");
-        if (exitCode == ExitCode.INTERRUPTED || exitCode == ExitCode.TERMINATED) {
+        if (exitCode.stoppedBySignal()) {
             b.append("interrupted: ").append(loaded.size()).append(" of ").append(plural(planned.size(), "day"))
                     .append(" loaded; run again to finish");
             return b.toString();

@@ -111,7 +111,7 @@ public record VerifyReport(String runId, List<DayCheck> checks, List<LocalDate> 
     public String summaryLine() {
         StringBuilder b = new StringBuilder("verify: ");
         List<DayCheck> bad = differing();
-        if (exitCode() == ExitCode.INTERRUPTED || exitCode() == ExitCode.TERMINATED) {
+        if (exitCode().stoppedBySignal()) {
             b.append("interrupted after ").append(checks.size()).append(" of ").append(plural(planned.size(), "day"));
         } else if (dryRun) {
             b.append("dry run, nothing changed: ").append(planned.isEmpty() ? "nothing to verify"

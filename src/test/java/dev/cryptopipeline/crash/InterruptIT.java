@@ -114,4 +114,30 @@ class InterruptIT {
     void sigint_stops_a_backfill_within_seconds_recorded_as_interrupted_exit_130() throws Exception {
         stopsCleanly("INT", 130);
     }
+
+    @Test
+    void sighup_when_its_terminal_closes_stops_a_backfill_recorded_as_interrupted_exit_129() throws Exception {
+        stopsCleanly("HUP", 129);
+    }
+
+    @Test
+    void under_nohup_a_sighup_is_ignored_and_the_backfill_finishes() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/nohup")), "nohup is installed");
+        String schema = TestPostgres.newSchema("nohup");
+        ChildRun run = ChildRun.start(Map.of(), List.of("/usr/bin/nohup"),
+                args(schema, "backfill", "--start-date", FIRST.toString(), "--end-date", LAST.toString()));
+        // given: the run has loaded its first day
+        long deadline = System.currentTimeMillis() + 90_000;
+        while (run.count("done (1 of 6)") == 0 && run.process.isAlive() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(run.process.isAlive()).as(run.all()).isTrue();
+        // when
+        new ProcessBuilder("kill", "-HUP", Long.toString(pidOf(run))).start().waitFor();
+        // then
+        assertThat(run.waitFor(120)).as(run.all()).isZero();
+        try (Connection c = TestPostgres.superuser()) {
+            assertThat(queryLong(c, "SELECT count(*) FROM " + schema + ".loaded_days")).isEqualTo(6);
+        }
+    }
 }

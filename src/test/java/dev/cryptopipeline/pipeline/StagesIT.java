@@ -9,6 +9,7 @@ import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.spy;
 
+import dev.cryptopipeline.ExitCode;
 import dev.cryptopipeline.PipelineException;
 import dev.cryptopipeline.TestPipelines;
 import dev.cryptopipeline.TestPostgres;
@@ -121,7 +122,7 @@ class StagesIT {
         // when: the operator stops it (SIGTERM) while the second day hangs
         Thread.sleep(2500);
         long t0 = System.nanoTime();
-        pipeline.stop(true);
+        pipeline.stop(ExitCode.TERMINATED);
         Throwable t = run.get(30, TimeUnit.SECONDS);
         // then
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(10_000);
