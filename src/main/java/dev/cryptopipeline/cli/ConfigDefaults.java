@@ -2,7 +2,7 @@ package dev.cryptopipeline.cli;
 
 import dev.cryptopipeline.PipelineException;
 import java.io.IOException;
-import java.io.Reader;
+import java.io.StringReader;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -112,17 +112,23 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
 
     private static Properties read(Path p) {
         Properties props = new Properties();
-        try (Reader r = Files.newBufferedReader(p, StandardCharsets.UTF_8)) {
-            props.load(r);
+        try {
+            // A byte order mark (Windows editors write one) is not part of the first key.
+            String text = Files.readString(p, StandardCharsets.UTF_8);
+            props.load(new StringReader(text.startsWith("\uFEFF") ? text.substring(1) : text));
         } catch (NoSuchFileException e) {
             throw new PipelineException.BadInput("The config file " + p + " does not exist: fix --config or"
                     + " CRYPTO_PIPELINE_CONFIG");
         } catch (AccessDeniedException e) {
             throw new PipelineException.BadInput("The config file " + p + " is not readable: fix its permissions");
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new PipelineException.BadInput("The config file " + p + " is not UTF-8 text: save it as UTF-8");
         } catch (IOException | IllegalArgumentException e) {
             throw new PipelineException.BadInput("Cannot read the config file " + p + " (" + e.getMessage()
                     + "): it must be a properties file of key=value lines");
         }
+        // Properties keeps the spaces a line ends with; an editor leaves them unseen, and they are never meant.
+        props.replaceAll((k, v) -> ((String) v).stripTrailing());
         Set<String> unknown = new TreeSet<>(props.stringPropertyNames());
         unknown.removeAll(FILE_KEYS);
         if (!unknown.isEmpty()) {

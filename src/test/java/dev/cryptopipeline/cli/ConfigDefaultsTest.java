@@ -56,4 +56,27 @@ class ConfigDefaultsTest {
         assertThat(ConfigDefaults.load(Map.of("HOME", dir.resolve("elsewhere").toString()), new String[] {"daily"})
                 .path()).isEmpty();
     }
+
+    @Test
+    void a_file_written_by_a_windows_editor_reads_as_meant() throws Exception {
+        // given: a byte order mark, CRLF line ends and spaces or a tab left at the ends of values
+        Path file = dir.resolve("edited.properties");
+        Files.write(file, ("\uFEFFsource=synthetic\r\njobs=2 \r\npg-schema=crypto_eth\t\r\n")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        // when
+        ConfigDefaults defaults = ConfigDefaults.load(Map.of(), new String[] {"daily", "--config", file.toString()});
+        // then
+        assertThat(defaults.defaultValue(option("--source"))).isEqualTo("synthetic");
+        assertThat(defaults.defaultValue(option("--jobs"))).isEqualTo("2");
+        assertThat(defaults.defaultValue(option("--pg-schema"))).isEqualTo("crypto_eth");
+    }
+
+    @Test
+    void a_file_that_is_not_utf_8_is_named_as_such() throws Exception {
+        Path file = Files.write(dir.resolve("latin1.properties"), new byte[] {'l', 'a', 'k', 'e', '=', '/', (byte) 0xe9});
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> ConfigDefaults.load(Map.of(), new String[] {"daily", "--config", file.toString()}))
+                .isInstanceOf(dev.cryptopipeline.PipelineException.BadInput.class)
+                .hasMessage("The config file " + file + " is not UTF-8 text: save it as UTF-8");
+    }
 }
