@@ -43,12 +43,27 @@ final class CronLine {
         });
         StringBuilder b = new StringBuilder();
         b.append(local.getMinute()).append(' ').append(local.getHour()).append(" * * * ");
+        String log = dataDir.resolve("daily.log").toAbsolutePath().toString();
+        if (nonAscii(String.join(" ", args))) {
+            b.append(UTF8_LOCALE).append(' ');
+        }
         b.append("CRYPTO_PIPELINE_NO_BUILD=1 ");
         for (String a : args) {
             b.append(quote(a)).append(' ');
         }
-        b.append(">> ").append(quote(dataDir.resolve("daily.log").toAbsolutePath().toString())).append(" 2>&1");
+        b.append(">> ").append(quote(log)).append(" 2>&1");
         return b.toString();
+    }
+
+    /**
+     * Set for a scheduled command whose paths are not all ASCII. Cron and systemd give no locale, in which Java names
+     * files in ASCII: such a path fails (bin/crypto-pipeline sets it too, but {@code java -jar} cannot).
+     */
+    static final String UTF8_LOCALE = "LC_ALL=C.UTF-8";
+
+    /** True if {@code s} has a character outside ASCII. */
+    static boolean nonAscii(String s) {
+        return s.chars().anyMatch(c -> c > 0x7f);
     }
 
     /** The command part of a crontab line (what cron hands to /bin/sh), with cron's {@code \%} unescaped. */

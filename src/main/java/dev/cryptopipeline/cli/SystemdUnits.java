@@ -66,7 +66,7 @@ record SystemdUnits(List<String> launcher, String user, Path dataDir, Path confi
                 ExecStart=%s
                 # A scheduled run never builds the jar: if it is missing or older than the sources, the run fails
                 # and its log says which command builds it.
-                Environment=CRYPTO_PIPELINE_NO_BUILD=1
+                Environment=CRYPTO_PIPELINE_NO_BUILD=1%s
                 # 75: another run holds the lock, or an outage outlasted the retries; the next run does the work.
                 SuccessExitStatus=75
                 # Sandbox. The run, and the embedded PostgreSQL it may start, write only under the data directory and
@@ -92,6 +92,7 @@ record SystemdUnits(List<String> launcher, String user, Path dataDir, Path confi
                 CapabilityBoundingSet=
                 UMask=0077
                 """.formatted(documentation(), user, String.join(" ", exec.stream().map(SystemdUnits::arg).toList()),
+                CronLine.nonAscii(String.join(" ", exec)) ? " " + CronLine.UTF8_LOCALE : "",
                 String.join(" ", writable));
     }
 

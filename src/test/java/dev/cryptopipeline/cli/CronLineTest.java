@@ -2,9 +2,13 @@ package dev.cryptopipeline.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalTime;
 import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
 class CronLineTest {
@@ -25,6 +29,18 @@ class CronLineTest {
         }
         assertThat(CronLine.localTime(ZoneId.of("UTC"), NOW)).isEqualTo(LocalTime.of(9, 30));
         assertThat(CronLine.localTime(ZoneId.of("Europe/Berlin"), NOW)).isEqualTo(LocalTime.of(11, 30));
+    }
+
+    @Test
+    void a_line_with_a_path_beyond_ascii_sets_a_utf_8_locale_for_java_and_no_other_line_does() {
+        java.time.Instant now = java.time.Instant.parse("2026-11-29T00:00:00Z");
+        List<String> java = List.of("/usr/bin/java", "-jar", "/opt/cp/crypto-pipeline.jar");
+        String utf8 = CronLine.of(java, Path.of("/srv/données/crypto-pipeline.properties"), Path.of("/srv/données"),
+                OptionalInt.empty(), ZoneOffset.UTC, now);
+        String ascii = CronLine.of(java, Path.of("/srv/data/crypto-pipeline.properties"), Path.of("/srv/data"),
+                OptionalInt.empty(), ZoneOffset.UTC, now);
+        assertThat(CronLine.command(utf8)).startsWith("LC_ALL=C.UTF-8 CRYPTO_PIPELINE_NO_BUILD=1 /usr/bin/java ");
+        assertThat(CronLine.command(ascii)).startsWith("CRYPTO_PIPELINE_NO_BUILD=1 /usr/bin/java ");
     }
 
     @Test

@@ -51,6 +51,13 @@ class SystemdUnitsTest {
     }
 
     @Test
+    void a_service_whose_paths_go_beyond_ascii_sets_a_utf_8_locale_for_java() {
+        SystemdUnits units = new SystemdUnits(List.of("/usr/bin/java", "-jar", "/opt/cp/crypto-pipeline.jar"),
+                "crypto", Path.of("/srv/données"), Path.of("/srv/données/crypto-pipeline.properties"), List.of());
+        assertThat(units.service().lines()).contains("Environment=CRYPTO_PIPELINE_NO_BUILD=1 LC_ALL=C.UTF-8");
+    }
+
+    @Test
     void the_timer_fires_at_09_30_utc_and_catches_up_after_downtime() {
         assertThat(EXAMPLE.timer().lines()).contains("OnCalendar=*-*-* 09:30:00 UTC", "Persistent=true",
                 "WantedBy=timers.target");

@@ -80,6 +80,27 @@ class LocaleIT {
         assertThat(dataDir.resolve("postgres")).isDirectory();
     }
 
+    @Test
+    void the_cron_line_that_java_jar_prints_for_a_data_dir_named_in_utf_8_runs_under_cron() throws Exception {
+        assumeTrue(hasCUtf8(), "this machine has no C.UTF-8 locale");
+        // given: setup --chain run with java -jar (no launcher to set the locale) in a data dir named in UTF-8
+        Path dataDir = dir.resolve("données");
+        ChildRun setup = ChildRun.start(Map.of(), List.of(), "setup", "--chain", "--source", "synthetic",
+                "--rows-per-day", "200", "--start-date", DAY, "--end-date", DAY, "--data-dir", dataDir.toString());
+        assertThat(setup.waitFor(180)).as(setup.all()).isZero();
+        String line = setup.out.get(setup.out.size() - 1);
+        assertThat(line).contains(" LC_ALL=C.UTF-8 CRYPTO_PIPELINE_NO_BUILD=1 ");
+        // when: cron runs its command with HOME and PATH only
+        Process p = new ProcessBuilder("/usr/bin/env", "-i", "HOME=" + dir, "PATH=/usr/bin:/bin", "/bin/sh", "-c",
+                line.split(" ", 6)[5].replace("\\%", "%")).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("cron-mail").toFile()).start();
+        assertThat(p.waitFor(180, TimeUnit.SECONDS)).isTrue();
+        // then
+        String log = Files.readString(dataDir.resolve("daily.log"));
+        assertThat(p.exitValue()).as(log).isZero();
+        assertThat(log).contains("daily: loaded").doesNotContain("cannot use the path");
+    }
+
     private static boolean hasCUtf8() throws IOException, InterruptedException {
         Process p = new ProcessBuilder("sh", "-c", "locale -a 2>/dev/null | grep -ix 'c\\.utf-\\{0,1\\}8'").start();
         return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
