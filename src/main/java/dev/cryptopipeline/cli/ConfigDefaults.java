@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -33,16 +34,17 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
     /** The file name of the configuration saved by {@code setup} in the data directory. */
     static final String SAVED = "crypto-pipeline.properties";
 
-    /** Options that an environment variable can set. */
-    static final Map<String, String> ENV = Map.ofEntries(
-            Map.entry("--source", "CRYPTO_PIPELINE_SOURCE"),
-            Map.entry("--lake", "CRYPTO_PIPELINE_LAKE"),
-            Map.entry("--jdbc-url", "CRYPTO_PIPELINE_JDBC_URL"),
-            Map.entry("--data-dir", "CRYPTO_PIPELINE_HOME"),
-            Map.entry("--config", "CRYPTO_PIPELINE_CONFIG"),
-            Map.entry("--gcp-project", "GOOGLE_CLOUD_PROJECT"),
-            Map.entry("--bigquery-endpoint", "CRYPTO_PIPELINE_BIGQUERY_ENDPOINT"),
-            Map.entry("--gcs-endpoint", "STORAGE_EMULATOR_HOST"));
+    /** Options that environment variables can set; the first variable set wins. */
+    static final Map<String, List<String>> ENV = Map.ofEntries(
+            Map.entry("--source", List.of("CRYPTO_PIPELINE_SOURCE")),
+            Map.entry("--lake", List.of("CRYPTO_PIPELINE_LAKE")),
+            Map.entry("--jdbc-url", List.of("CRYPTO_PIPELINE_JDBC_URL")),
+            Map.entry("--data-dir", List.of("CRYPTO_PIPELINE_HOME")),
+            Map.entry("--config", List.of("CRYPTO_PIPELINE_CONFIG")),
+            Map.entry("--gcp-project", List.of("GOOGLE_CLOUD_PROJECT")),
+            // The second is the emulators' convention, as STORAGE_EMULATOR_HOST is Cloud Storage's.
+            Map.entry("--bigquery-endpoint", List.of("CRYPTO_PIPELINE_BIGQUERY_ENDPOINT", "BIGQUERY_EMULATOR_HOST")),
+            Map.entry("--gcs-endpoint", List.of("STORAGE_EMULATOR_HOST")));
 
     /** Keys a config file may hold: the settings options, without their dashes. */
     static final Set<String> FILE_KEYS = Set.of("source", "lake", "jdbc-url", "pg-schema", "data-dir",
@@ -194,8 +196,7 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
             return null;
         }
         String name = option.longestName();
-        String var = ENV.get(name);
-        if (var != null) {
+        for (String var : ENV.getOrDefault(name, List.of())) {
             String v = env.get(var);
             if (v != null && !v.isEmpty()) {
                 return v;

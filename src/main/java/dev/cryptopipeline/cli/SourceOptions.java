@@ -50,7 +50,8 @@ final class SourceOptions {
     Long maxBytesBilled;
 
     @Option(names = "--bigquery-endpoint", paramLabel = "URL",
-            description = "Another BigQuery endpoint, for tests (env CRYPTO_PIPELINE_BIGQUERY_ENDPOINT);"
+            description = "Another BigQuery endpoint, for tests (env CRYPTO_PIPELINE_BIGQUERY_ENDPOINT, or"
+                    + " BIGQUERY_EMULATOR_HOST);"
                     + " no credentials are needed then.")
     String bigqueryEndpoint;
 

@@ -58,6 +58,17 @@ class ConfigDefaultsTest {
     }
 
     @Test
+    void the_emulators_variable_names_the_bigquery_endpoint_unless_ours_is_set() {
+        String[] args = {"daily", "--data-dir", dir.toString()};
+        assertThat(ConfigDefaults.load(Map.of(), args).defaultValue(option("--bigquery-endpoint"))).isNull();
+        assertThat(ConfigDefaults.load(Map.of("BIGQUERY_EMULATOR_HOST", "localhost:9050"), args)
+                .defaultValue(option("--bigquery-endpoint"))).isEqualTo("localhost:9050");
+        assertThat(ConfigDefaults.load(Map.of("BIGQUERY_EMULATOR_HOST", "localhost:9050",
+                        "CRYPTO_PIPELINE_BIGQUERY_ENDPOINT", "http://127.0.0.1:1234"), args)
+                .defaultValue(option("--bigquery-endpoint"))).isEqualTo("http://127.0.0.1:1234");
+    }
+
+    @Test
     void a_file_written_by_a_windows_editor_reads_as_meant() throws Exception {
         // given: a byte order mark, CRLF line ends and spaces or a tab left at the ends of values
         Path file = dir.resolve("edited.properties");
