@@ -133,6 +133,47 @@ class WrapperIT {
         assertThat(run.err()).contains("building " + jar, "maven's own output");
     }
 
+    /** A PATH with the tools the wrapper needs besides the ones named (as on a machine without Maven or Java). */
+    private String pathWith(String... tools) throws IOException {
+        Path bin = dir.resolve("minimal-bin");
+        Files.createDirectories(bin);
+        List<String> all = new ArrayList<>(List.of("bash", "dirname", "find", "mkdir", "rm", "locale", "grep"));
+        all.addAll(Arrays.asList(tools));
+        for (String tool : all) {
+            for (String d : new String[] {fakes.toString(), "/usr/bin", "/bin"}) {
+                if (Files.isExecutable(Path.of(d, tool))) {
+                    Files.createSymbolicLink(bin.resolve(tool), Path.of(d, tool));
+                    break;
+                }
+            }
+        }
+        return bin.toString();
+    }
+
+    @Test
+    void without_maven_a_missing_jar_is_one_line_saying_what_to_install_and_exit_1() throws Exception {
+        // when
+        Run run = run(Map.of(), List.of(), pathWith("java"), "daily");
+        // then
+        assertThat(run.code()).isEqualTo(1);
+        assertThat(run.err().lines().toList()).hasSize(1);
+        assertThat(run.err()).startsWith("crypto-pipeline: " + jar + " must be built first, and Maven (mvn) is not on"
+                + " the PATH: install Maven");
+        assertThat(tree.resolve("target/.crypto-pipeline-building")).doesNotExist();
+    }
+
+    @Test
+    void without_java_the_run_is_one_line_saying_what_to_install_and_exit_1() throws Exception {
+        // given
+        jarBuilt();
+        // when
+        Run run = run(Map.of(), List.of(), pathWith(), "daily");
+        // then
+        assertThat(run.code()).isEqualTo(1);
+        assertThat(run.err()).isEqualTo("crypto-pipeline: no java on the PATH (nor in JAVA_HOME): install a Java 17+"
+                + " runtime (Debian: apt-get install openjdk-17-jre-headless), or set JAVA_HOME\n");
+    }
+
     @Test
     void with_no_build_set_a_missing_jar_is_one_line_naming_the_build_command_and_exit_1() throws Exception {
         // when
