@@ -103,6 +103,10 @@ public final class EmbeddedDatabase implements Database {
     private static final String SHELL_SPECIAL = "$`\"\\";
     /** A database cluster being created, renamed to {@code postgres} once complete. */
     static final String NEW_CLUSTER_PREFIX = "postgres.new-";
+    /** The folder in the data directory that holds the PostgreSQL programs when java.io.tmpdir cannot run them. */
+    static final String BINARIES = "postgres-binaries";
+    /** Whether a folder lets programs run, tried once per process. */
+    private static final Map<Path, Boolean> RUNS_PROGRAMS = new java.util.concurrent.ConcurrentHashMap<>();
     /** The servers this JVM started, by data directory: the library's handle stops them cleanly. Guarded by the
      * start/stop lock, like {@link #shutdownHookAdded}. */
     private static final Map<Path, EmbeddedPostgres> STARTED = new HashMap<>();
@@ -217,9 +221,65 @@ public final class EmbeddedDatabase implements Database {
         }
     }
 
+    /**
+     * Where the PostgreSQL programs are unpacked and run from: zonky's shared folder under {@code java.io.tmpdir},
+     * unless that file system does not let programs run (hardened hosts mount /tmp {@code noexec}); then
+     * {@code <data-dir>/postgres-binaries}, unpacked once.
+     *
+     * @return the folder to use instead of zonky's, or empty for zonky's
+     * @throws PipelineException.Failed if neither lets programs run
+     */
+    static Optional<Path> binaries(Path dataDir) {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        if (RUNS_PROGRAMS.computeIfAbsent(tmp, EmbeddedDatabase::runsPrograms)) {
+            return Optional.empty();
+        }
+        if (RUNS_PROGRAMS.computeIfAbsent(dataDir, EmbeddedDatabase::runsPrograms)) {
+            log.info("{} does not let programs run (mounted noexec?): the embedded PostgreSQL runs from {}", tmp,
+                    dataDir.resolve(BINARIES));
+            return Optional.of(dataDir.resolve(BINARIES));
+        }
+        throw new PipelineException.Failed("Cannot run the embedded PostgreSQL: neither " + tmp + " nor " + dataDir
+                + " lets programs run (mounted noexec?): choose a --data-dir on a file system that does, or give"
+                + " --jdbc-url to use a PostgreSQL server");
+    }
+
+    /** True if a program written into {@code dir} can be run (tried with a two-line script, then removed). */
+    private static boolean runsPrograms(Path dir) {
+        for (int attempt = 0; attempt < 2; attempt++) { // a second try, should a fork elsewhere hold it (ETXTBSY)
+            Path probe = null;
+            try {
+                probe = Files.createTempFile(dir, ".crypto-pipeline-exec-", "",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                Files.writeString(probe, "#!/bin/sh\nexit 0\n");
+                Process p = new ProcessBuilder(probe.toString()).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                if (p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0) {
+                    return true;
+                }
+            } catch (IOException e) {
+                log.debug("Cannot run a program in {}: {}", dir, e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } finally {
+                if (probe != null) {
+                    try {
+                        Files.deleteIfExists(probe);
+                    } catch (IOException e) {
+                        log.debug("Cannot remove {}: {}", probe, e.getMessage());
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
     /** The server's settings, for the data directory {@code pgDir}; {@code start()} starts it. */
     private static EmbeddedPostgres.Builder server(Path pgDir, Secret password) {
-        return EmbeddedPostgres.builder()
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+        binaries(pgDir.getParent()).ifPresent(dir -> builder.setOverrideWorkingDirectory(dir.toFile()));
+        return builder
                 .setDataDirectory(pgDir)
                 .setCleanDataDirectory(false)
                 .setServerConfig("listen_addresses", "127.0.0.1")

@@ -151,4 +151,35 @@ class EmbeddedDatabaseIT {
             assertThat(dataDir).doesNotExist();
         }
     }
+
+    @Test
+    void a_tmp_mounted_noexec_makes_the_server_run_from_the_data_directory() throws Exception {
+        // given: a file system that runs no programs (as hardened hosts mount /tmp), as the JVM's java.io.tmpdir
+        Path noexec = dir.resolve("noexec");
+        Files.createDirectories(noexec);
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "noexec,size=64m", "tmpfs",
+                noexec.toString()).redirectErrorStream(true).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mount.waitFor() == 0, "this machine lets the test mount a tmpfs");
+        try {
+            String day = java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusDays(2).toString();
+            List<String> jvm = List.of("-Djava.io.tmpdir=" + noexec);
+            // when
+            dev.cryptopipeline.ChildRun run = dev.cryptopipeline.ChildRun.start(java.util.Map.of(), List.of(), jvm,
+                    "backfill", "--source", "synthetic", "--rows-per-day", "100", "--start-date", day, "--end-date",
+                    day, "--data-dir", dir.resolve("data").toString());
+            // then
+            assertThat(run.waitFor(180)).as(run.all()).isZero();
+            assertThat(dir.resolve("data").resolve(EmbeddedDatabase.BINARIES)).isDirectory();
+            // and with the data directory there too: one line naming both, and the fix
+            dev.cryptopipeline.ChildRun both = dev.cryptopipeline.ChildRun.start(java.util.Map.of(), List.of(), jvm,
+                    "backfill", "--source", "synthetic", "--start-date", day, "--end-date", day, "--data-dir",
+                    noexec.resolve("data").toString());
+            assertThat(both.waitFor(120)).as(both.all()).isEqualTo(1);
+            assertThat(both.err).contains("crypto-pipeline: Cannot run the embedded PostgreSQL: neither " + noexec
+                    + " nor " + noexec.resolve("data") + " lets programs run (mounted noexec?): choose a --data-dir"
+                    + " on a file system that does, or give --jdbc-url to use a PostgreSQL server");
+        } finally {
+            new ProcessBuilder("umount", noexec.toString()).start().waitFor();
+        }
+    }
 }
