@@ -137,7 +137,7 @@ class WrapperIT {
     private String pathWith(String... tools) throws IOException {
         Path bin = dir.resolve("minimal-bin");
         Files.createDirectories(bin);
-        List<String> all = new ArrayList<>(List.of("bash", "dirname", "find", "mkdir", "rm", "locale", "grep"));
+        List<String> all = new ArrayList<>(List.of("bash", "dirname", "readlink", "find", "mkdir", "rm", "locale", "grep"));
         all.addAll(Arrays.asList(tools));
         for (String tool : all) {
             for (String d : new String[] {fakes.toString(), "/usr/bin", "/bin"}) {
@@ -172,6 +172,21 @@ class WrapperIT {
         assertThat(run.code()).isEqualTo(1);
         assertThat(run.err()).isEqualTo("crypto-pipeline: no java on the PATH (nor in JAVA_HOME): install a Java 17+"
                 + " runtime (Debian: apt-get install openjdk-17-jre-headless), or set JAVA_HOME\n");
+    }
+
+    @Test
+    void run_through_a_symlink_elsewhere_it_runs_the_jar_of_its_own_tree() throws Exception {
+        // given: installed as ln -s <tree>/bin/crypto-pipeline /usr/local/bin/
+        jarBuilt();
+        Path bin = dir.resolve("usr/local/bin");
+        Files.createDirectories(bin);
+        Files.createSymbolicLink(bin.resolve("crypto-pipeline"), tree.resolve("bin/crypto-pipeline"));
+        // when
+        Run run = exec(List.of(bin.resolve("crypto-pipeline").toString(), "status"),
+                Map.of("CRYPTO_PIPELINE_NO_BUILD", "1"), fakes + ":/usr/bin:/bin");
+        // then
+        assertThat(run.code()).as(run.toString()).isZero();
+        assertThat(run.out()).isEqualTo(JAVA + jar + " status\n");
     }
 
     @Test
