@@ -2,16 +2,17 @@ package dev.cryptopipeline.cli;
 
 import dev.cryptopipeline.ExitCode;
 import dev.cryptopipeline.PipelineException;
+import dev.cryptopipeline.pipeline.Progress;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.InvalidPathException;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import dev.cryptopipeline.pipeline.Progress;
 import picocli.CommandLine;
 
 /** The command-line entry point. {@link #run} is what tests call. */
@@ -256,18 +257,20 @@ public final class Main {
      * exit 2 (the user changes the path or the locale), anything else exit 1.
      */
     static int unexpected(Exception ex, boolean verbose, PrintWriter err) {
-        boolean badPath = ex instanceof java.nio.file.InvalidPathException;
-        String message = badPath
-                ? "cannot use the path '" + ((java.nio.file.InvalidPathException) ex).getInput() + "' ("
-                        + ((java.nio.file.InvalidPathException) ex).getReason() + "): Java names files in the locale's"
-                        + " character set, here not UTF-8; set LC_ALL=C.UTF-8 (bin/crypto-pipeline does when it can),"
-                        + " or use a path of ASCII characters"
-                : "unexpected error: " + ex;
+        String message = "unexpected error: " + ex;
+        ExitCode code = ExitCode.FAILED;
+        if (ex instanceof InvalidPathException bad) {
+            code = ExitCode.USAGE;
+            message = "cannot use the path '" + bad.getInput() + "' (" + bad.getReason() + ")"
+                    + (bad.getReason().startsWith("Malformed input") ? ": Java names files in the locale's character"
+                    + " set, here not UTF-8; set LC_ALL=C.UTF-8 (bin/crypto-pipeline does when it can), or use a"
+                    + " path of ASCII characters" : ": use another path");
+        }
         err.println("crypto-pipeline: " + oneLine(message) + (verbose ? "" : " (run with -v for details)"));
         if (verbose) {
             ex.printStackTrace(err);
         }
-        return (badPath ? ExitCode.USAGE : ExitCode.FAILED).value();
+        return code.value();
     }
 
     private static String oneLine(String s) {
