@@ -106,13 +106,44 @@ final class Wiring {
      *
      * @throws PipelineException.BadInput if the URL is not one the driver accepts
      */
+    /**
+     * The JDBC form of a libpq URI ({@code postgresql://user:secret@host:port/db?sslmode=require}), to suggest it:
+     * {@code jdbc:postgresql://host:port/db?user=user&sslmode=require}, without the password.
+     */
+    static Optional<String> jdbcForm(String libpq) {
+        if (!libpq.startsWith("postgresql://") && !libpq.startsWith("postgres://")) {
+            return Optional.empty();
+        }
+        try {
+            java.net.URI uri = new java.net.URI(libpq);
+            if (uri.getHost() == null) {
+                return Optional.empty();
+            }
+            List<String> params = new ArrayList<>();
+            if (uri.getRawUserInfo() != null) {
+                params.add("user=" + uri.getRawUserInfo().split(":", 2)[0]);
+            }
+            if (uri.getRawQuery() != null) {
+                java.util.Arrays.stream(uri.getRawQuery().split("&")).filter(p -> !p.startsWith("password="))
+                        .forEach(params::add);
+            }
+            return Optional.of("jdbc:postgresql://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
+                    + (uri.getRawPath() == null ? "" : uri.getRawPath())
+                    + (params.isEmpty() ? "" : "?" + String.join("&", params)));
+        } catch (java.net.URISyntaxException e) {
+            return Optional.empty();
+        }
+    }
+
     static PipelineConfig.DatabaseConfig database(String jdbcUrl, Map<String, String> env) {
         if (jdbcUrl == null || jdbcUrl.isEmpty()) {
             return PipelineConfig.DatabaseConfig.embedded();
         }
         if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
-            throw new PipelineException.BadInput("--jdbc-url must start with jdbc:postgresql:, e.g."
-                    + " jdbc:postgresql://localhost:5432/crypto?user=crypto");
+            throw new PipelineException.BadInput("--jdbc-url must start with jdbc:postgresql:, e.g. "
+                    + jdbcForm(jdbcUrl).orElse("jdbc:postgresql://localhost:5432/crypto?user=crypto")
+                    + jdbcForm(jdbcUrl).map(u -> " (the JDBC form of that libpq URI; the password goes in PGPASSWORD"
+                    + " or ~/.pgpass)").orElse(""));
         }
         Properties parsed = parse(jdbcUrl);
         Optional<Secret> password = Optional.ofNullable(parsed.getProperty("password")).filter(p -> !p.isEmpty())

@@ -190,7 +190,18 @@ class CliTest {
 
     @Test
     void a_jdbc_url_of_another_kind_is_refused() {
-        assertUsageError(cli("status", "--jdbc-url", "postgres://localhost/x"), "--jdbc-url must start with");
+        assertUsageError(cli("status", "--jdbc-url", "mysql://localhost/x"), "--jdbc-url must start with",
+                "e.g. jdbc:postgresql://localhost:5432/crypto?user=crypto");
+    }
+
+    @Test
+    void a_libpq_uri_is_refused_with_its_jdbc_form_and_never_its_password() {
+        CliRun run = cli("status", "--jdbc-url", "postgresql://loader:s3cret@db.example:5433/crypto?sslmode=require");
+        assertUsageError(run, "--jdbc-url must start with jdbc:postgresql:, e.g."
+                + " jdbc:postgresql://db.example:5433/crypto?user=loader&sslmode=require (the JDBC form of that libpq"
+                + " URI; the password goes in PGPASSWORD or ~/.pgpass)");
+        assertThat(run.err()).doesNotContain("s3cret");
+        assertUsageError(cli("status", "--jdbc-url", "postgres://db/x"), "e.g. jdbc:postgresql://db/x (the JDBC form");
     }
 
     @Test
