@@ -255,7 +255,13 @@ public final class Pipeline implements AutoCloseable {
      * @throws PipelineException.Failed if the schema is not set up
      */
     public StatusReport status() {
-        try (Connection c = database.connect(context.applicationName())) {
+        Connection connection;
+        try {
+            connection = database.connect(context.applicationName());
+        } catch (SQLException e) {
+            throw SqlErrors.connectError(e, database.describe()); // as every other command says it
+        }
+        try (Connection c = connection) {
             if (!Migrations.isInstalled(c, config.pgSchema())) {
                 throw new PipelineException.Failed("Nothing to show: schema " + config.pgSchema() + " is not set up in "
                         + database.describe() + "; check --pg-schema and --jdbc-url, or run 'crypto-pipeline setup'");

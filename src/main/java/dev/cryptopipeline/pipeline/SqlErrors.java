@@ -13,11 +13,12 @@ final class SqlErrors {
      * Transient database failures, worth a retry on a new connection: connection exceptions (08), operator
      * intervention such as a restart or pg_terminate_backend (57P01-57P03), serialization failure and deadlock (40001,
      * 40P01), lock timeout (55P03), insufficient resources (53), and a pool that could not hand out a connection in
-     * time. Authentication (28), syntax or privilege (42) and data (22) errors are permanent.
+     * time. Authentication (28, and the driver's 08004: no password to give, or the server refused the
+     * connection), syntax or privilege (42) and data (22) errors are permanent.
      */
     static boolean transientFailure(SQLException e) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
-        return state.startsWith("08") || state.startsWith("57P") || state.equals("40001") || state.equals("40P01")
+        return (state.startsWith("08") && !state.equals("08004")) || state.startsWith("57P") || state.equals("40001") || state.equals("40P01")
                 || state.equals("55P03") || state.startsWith("53")
                 || (state.isEmpty() && e instanceof SQLTransientConnectionException);
     }

@@ -30,10 +30,13 @@ class CliIT {
     /** A refused connection, worded by the driver, and a host name that does not resolve, which it does not name. */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "jdbc:postgresql://127.0.0.1:1/crypto?user=x|at jdbc:postgresql://127.0.0.1:1/crypto (Connection to",
-        "jdbc:postgresql://no-such-host.invalid:5432/crypto|unknown host no-such-host.invalid"})
-    void an_unreachable_database_is_a_clear_environment_error(String url, String says) {
-        CliRun run = CliRun.run("backfill", "--start-date", YESTERDAY.toString(), "--source", "synthetic",
+        "backfill|jdbc:postgresql://127.0.0.1:1/crypto?user=x|at jdbc:postgresql://127.0.0.1:1/crypto (Connection to",
+        "backfill|jdbc:postgresql://no-such-host.invalid:5432/crypto|unknown host no-such-host.invalid",
+        "status|jdbc:postgresql://127.0.0.1:1/crypto?user=x|at jdbc:postgresql://127.0.0.1:1/crypto (Connection to"})
+    void an_unreachable_database_is_a_clear_environment_error(String command, String url, String says) {
+        CliRun run = command.equals("status")
+                ? CliRun.run("status", "--data-dir", dataDir.toString(), "--jdbc-url", url)
+                : CliRun.run(command, "--start-date", YESTERDAY.toString(), "--source", "synthetic",
                 "--data-dir", dataDir.toString(), "--jdbc-url", url);
         assertThat(run.exitCode()).as(run.toString()).isEqualTo(1);
         assertThat(run.err()).contains("Cannot connect to PostgreSQL at").contains(says).contains("check --jdbc-url")
@@ -50,6 +53,11 @@ class CliIT {
         assertThat(run.exitCode()).as(run.toString()).isEqualTo(1);
         assertThat(run.err()).contains("refused the login").contains("PGPASSWORD or ~/.pgpass")
                 .doesNotContain(TestPostgres.CANARY_PASSWORD);
+        CliRun status = CliRun.runWithEnv(Map.of("PGPASSWORD", "wrong-" + TestPostgres.CANARY_PASSWORD),
+                "status", "--data-dir", dataDir.toString(), "--pg-schema", schema, "--jdbc-url",
+                TestPostgres.canaryUrl());
+        assertThat(status.exitCode()).as(status.toString()).isEqualTo(1);
+        assertThat(status.err()).contains("refused the login").doesNotContain(TestPostgres.CANARY_PASSWORD);
         try (Connection c = TestPostgres.superuser()) {
             assertThat(TestPostgres.schemaExists(c, schema)).isFalse();
         }
