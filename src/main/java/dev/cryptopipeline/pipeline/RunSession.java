@@ -16,6 +16,7 @@ import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,6 +100,11 @@ final class RunSession implements AutoCloseable {
 
     List<Migrations.Migration> migrated() {
         return migrated;
+    }
+
+    /** Why the database cannot come back while the run waits, if it cannot (see {@link Database#lost()}). */
+    Optional<String> lost() {
+        return database.lost();
     }
 
     /** The session's own connection (auto-commit, UTC), for ledger reads and writes. */

@@ -380,6 +380,12 @@ final class StagePipeline {
                 if (!SqlErrors.transientFailure(e) || attempt >= retry.attempts()) {
                     throw SqlErrors.translate(e, "loading " + day);
                 }
+                Optional<String> lost = session.lost();
+                if (lost.isPresent()) {
+                    throw new PipelineException.TryLater("PostgreSQL failed while loading " + day + " ("
+                            + e.getSQLState() + ": " + SqlErrors.firstLine(e) + "): " + lost.get() + "; the old data"
+                            + " is intact", e);
+                }
                 long wait = backoff.next();
                 log.warn("PostgreSQL failed while loading {} ({}: {}); the day is rolled back, retry {} of {} in {} ms",
                         day, e.getSQLState(), SqlErrors.firstLine(e), attempt, retry.attempts() - 1, wait);

@@ -2,6 +2,7 @@ package dev.cryptopipeline.sink;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Optional;
 
 /** A PostgreSQL server to connect to: a JDBC URL, or the embedded server under the data directory. */
 public interface Database extends AutoCloseable {
@@ -23,6 +24,14 @@ public interface Database extends AutoCloseable {
 
     /** Where the server is, for logs and messages, without credentials. */
     String describe();
+
+    /**
+     * Why the server cannot come back while a run waits for it (the embedded server this run uses has died), or
+     * empty when it may (a server of one's own restarts, a network heals): retrying is then only a slower failure.
+     */
+    default Optional<String> lost() {
+        return Optional.empty();
+    }
 
     /** Releases the server (stops the embedded one if this process started it). Idempotent. */
     @Override

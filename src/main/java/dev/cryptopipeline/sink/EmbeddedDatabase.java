@@ -85,6 +85,11 @@ public final class EmbeddedDatabase implements Database {
             }
 
             @Override
+            public synchronized Optional<String> lost() {
+                return server == null ? Optional.empty() : server.lost();
+            }
+
+            @Override
             public synchronized void close() {
                 if (server != null) {
                     server.close();
@@ -412,10 +417,33 @@ public final class EmbeddedDatabase implements Database {
         }
     }
 
+    /** Empty while the server this process connects to runs; else what became of it. */
+    @Override
+    public Optional<String> lost() {
+        try {
+            Optional<Postmaster> server = Postmaster.of(dataDir.resolve("postgres"));
+            if (server.isPresent() && server.get().port() == port && !server.get().stopping()) {
+                return Optional.empty();
+            }
+        } catch (IOException e) {
+            return Optional.empty(); // cannot tell: let the caller retry
+        }
+        return Optional.of("the embedded PostgreSQL on 127.0.0.1:" + port + " stopped during the run (killed, or"
+                + " out of memory?); the next run starts it again");
+    }
+
     /** Stops the server: its last user is leaving. Called under the start/stop lock. */
     private void stopServer() throws IOException {
         Optional<Postmaster> server = Postmaster.of(dataDir.resolve("postgres"));
         EmbeddedPostgres startedHere = STARTED.remove(dataDir);
+        if (server.isEmpty()) {
+            log.warn("The embedded PostgreSQL on 127.0.0.1:{} had already stopped (killed, or out of memory?); the"
+                    + " next run starts it again, and it recovers as after a power cut", port);
+            if (startedHere != null) {
+                startedHere.close(); // releases the library's lock on the data directory (its pg_ctl stop fails)
+            }
+            return;
+        }
         boolean stopped;
         if (startedHere != null) {
             startedHere.close(); // pg_ctl stop -m fast; the library also releases its lock on the data directory

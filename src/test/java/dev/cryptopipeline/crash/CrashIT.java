@@ -178,6 +178,44 @@ class CrashIT {
         }
     }
 
+    /**
+     * The embedded server killed under a run (the OOM killer, a stray kill -9): it cannot come back while the run
+     * waits, so the run says so at once instead of retrying for minutes, and the next run starts it again.
+     */
+    @Test
+    void an_embedded_server_killed_under_a_backfill_ends_it_at_once_and_the_next_run_finishes() throws Exception {
+        // given: a backfill on the embedded server, busy after its first day
+        Path dataDir = dir.resolve("killed-server");
+        String[] backfill = {"backfill", "--source", "synthetic", "--rows-per-day", "100000", "--jobs", "2",
+            "--start-date", LAST.minusDays(7).toString(), "--end-date", LAST.toString(), "--data-dir",
+            dataDir.toString()};
+        ChildRun run = ChildRun.start(backfill);
+        long deadline = System.currentTimeMillis() + 90_000;
+        while (run.count("done (1 of 8)") == 0 && run.process.isAlive() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(run.process.isAlive()).as(run.all()).isTrue();
+        // when: its postmaster is killed
+        long postmaster = Long.parseLong(Files.readAllLines(dataDir.resolve("postgres/postmaster.pid")).get(0).trim());
+        long killed = System.nanoTime();
+        ProcessHandle.of(postmaster).orElseThrow().destroyForcibly();
+        int code = run.waitFor(120);
+        long millis = (System.nanoTime() - killed) / 1_000_000;
+        // then
+        assertThat(code).as(run.all()).isEqualTo(75);
+        assertThat(millis).as("no retries against a server that cannot come back").isLessThan(20_000);
+        assertThat(run.err).anyMatch(l -> l.startsWith("crypto-pipeline: ") && l.contains("stopped during the run"));
+        assertThat(run.err).as("no stack trace").noneMatch(l -> l.startsWith("\tat ") || l.contains("retry"));
+        // and the next run starts the server again and loads the rest
+        ChildRun again = ChildRun.start(backfill);
+        assertThat(again.waitFor(180)).as(again.all()).isZero();
+        ChildRun status = ChildRun.start("status", "--json", "--data-dir", dataDir.toString());
+        assertThat(status.waitFor(60)).as(status.all()).isZero();
+        for (LocalDate d = LAST.minusDays(7); !d.isAfter(LAST); d = d.plusDays(1)) {
+            assertThat(String.join("\n", status.out)).contains("{\"day\":\"" + d + "\",\"rows\":100000,");
+        }
+    }
+
     @Test
     void a_backfill_killed_anywhere_then_rerun_equals_a_clean_run() throws Exception {
         int kills = Integer.getInteger("crash.kills", 10);
