@@ -42,6 +42,7 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
             Map.entry("--data-dir", List.of("CRYPTO_PIPELINE_HOME")),
             Map.entry("--config", List.of("CRYPTO_PIPELINE_CONFIG")),
             Map.entry("--gcp-project", List.of("GOOGLE_CLOUD_PROJECT")),
+            Map.entry("--google-credentials", List.of("GOOGLE_APPLICATION_CREDENTIALS")),
             // The second is the emulators' convention, as STORAGE_EMULATOR_HOST is Cloud Storage's.
             Map.entry("--bigquery-endpoint", List.of("CRYPTO_PIPELINE_BIGQUERY_ENDPOINT", "BIGQUERY_EMULATOR_HOST")),
             Map.entry("--gcs-endpoint", List.of("STORAGE_EMULATOR_HOST")));
@@ -49,7 +50,7 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
     /** Keys a config file may hold: the settings options, without their dashes. */
     static final Set<String> FILE_KEYS = Set.of("source", "lake", "jdbc-url", "pg-schema", "data-dir",
             "query-limit", "rows-per-day", "gcp-project", "bq-dataset", "bq-location", "lake-retention-days",
-            "max-bytes-billed", "bigquery-endpoint", "gcs-endpoint", "jobs", "verify-days");
+            "max-bytes-billed", "bigquery-endpoint", "gcs-endpoint", "jobs", "verify-days", "google-credentials");
 
     private final Map<String, String> env;
     private final Properties file;

@@ -51,7 +51,7 @@ final class GoogleCloud {
         if (gcp.bigqueryEndpoint().isPresent()) {
             b.setHost(withScheme(gcp.bigqueryEndpoint().get())).setCredentials(NoCredentials.getInstance());
         } else {
-            b.setCredentials(credentials());
+            b.setCredentials(credentials(gcp));
         }
         return b.build().getService();
     }
@@ -65,22 +65,40 @@ final class GoogleCloud {
                 b.setProjectId("crypto-pipeline-local");
             }
         } else {
-            b.setCredentials(credentials());
+            b.setCredentials(credentials(gcp));
         }
         return b.build().getService();
     }
 
-    /** Application Default Credentials, or a clear error. */
-    static Credentials credentials() {
+    /**
+     * The key file given (flag, GOOGLE_APPLICATION_CREDENTIALS or the saved configuration), else Application Default
+     * Credentials; or a one-line error saying what to do.
+     */
+    static Credentials credentials(PipelineConfig.GcpConfig gcp) {
+        if (gcp.credentialsFile().isPresent()) {
+            java.nio.file.Path file = gcp.credentialsFile().get();
+            try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+                return GoogleCredentials.fromStream(in);
+            } catch (IOException | RuntimeException e) {
+                String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                        : e instanceof java.nio.file.AccessDeniedException ? "not readable" : firstLine(e);
+                throw new PipelineException.Failed("Cannot use the Google Cloud credentials file " + file + " (" + why
+                        + "; from --google-credentials, GOOGLE_APPLICATION_CREDENTIALS or the saved configuration):"
+                        + " give a service account key file, or run 'gcloud auth application-default login' and"
+                        + " remove google-credentials from the configuration", e);
+            }
+        }
         try {
             return GoogleCredentials.getApplicationDefault();
         } catch (IOException | RuntimeException e) {
-            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst()
-                    .orElse("");
-            throw new PipelineException.Failed("No usable Google Cloud credentials (" + why + "): run 'gcloud auth"
-                    + " application-default login', or set GOOGLE_APPLICATION_CREDENTIALS to a service account key"
-                    + " file", e);
+            throw new PipelineException.Failed("No usable Google Cloud credentials (" + firstLine(e) + "): run"
+                    + " 'gcloud auth application-default login', or set GOOGLE_APPLICATION_CREDENTIALS to a service"
+                    + " account key file", e);
         }
+    }
+
+    private static String firstLine(Exception e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
     }
 
     private static String withScheme(String endpoint) {

@@ -34,6 +34,12 @@ final class SourceOptions {
                     + " (env GOOGLE_CLOUD_PROJECT; default: the one of your gcloud credentials).")
     String gcpProject;
 
+    @Option(names = "--google-credentials", paramLabel = "FILE",
+            description = "A service account key file (env GOOGLE_APPLICATION_CREDENTIALS; default: Application"
+                    + " Default Credentials, from 'gcloud auth application-default login'). setup saves its path,"
+                    + " so that cron and systemd runs, which have no such variable, use it too.")
+    String googleCredentials;
+
     @Option(names = "--bq-dataset", paramLabel = "NAME",
             description = "The BigQuery staging dataset (default: ${DEFAULT-VALUE}).",
             defaultValue = "crypto_pipeline_staging")

@@ -69,7 +69,9 @@ final class Wiring {
                 Optional.ofNullable(blankToNull(source.gcpProject)), Identifier.of("--bq-dataset", source.bqDataset),
                 source.bqLocation, source.lakeRetentionDays, Optional.ofNullable(source.maxBytesBilled),
                 Optional.ofNullable(blankToNull(source.bigqueryEndpoint)),
-                Optional.ofNullable(blankToNull(source.gcsEndpoint)));
+                Optional.ofNullable(blankToNull(source.gcsEndpoint)),
+                Optional.ofNullable(blankToNull(source.googleCredentials)).map(f -> Path.of(f).toAbsolutePath()
+                        .normalize()));
         String lake = source.lake;
         if (lake == null || lake.isEmpty()) {
             if (source.source == SourceKind.SYNTHETIC) {
@@ -302,6 +304,10 @@ final class Wiring {
             c.gcp().bigqueryEndpoint().ifPresent(e -> s.put("bigquery-endpoint", e));
         }
         c.gcp().gcsEndpoint().ifPresent(e -> s.put("gcs-endpoint", e));
+        if (c.source() != SourceKind.SYNTHETIC || c.gcsLake()) {
+            // A path, not a secret: cron and systemd give no GOOGLE_APPLICATION_CREDENTIALS, the file gives it.
+            c.gcp().credentialsFile().ifPresent(f -> s.put("google-credentials", f.toString()));
+        }
         return s;
     }
 
@@ -320,6 +326,7 @@ final class Wiring {
                         + c.gcp().maxBytesBilled().map(b -> " max-bytes-billed=" + b).orElse("")
                         + c.gcp().bigqueryEndpoint().map(e -> " bigquery-endpoint=" + e).orElse(""))
                 + c.gcp().gcsEndpoint().map(e -> " gcs-endpoint=" + e).orElse("")
+                + c.gcp().credentialsFile().map(f -> " google-credentials=" + f).orElse("")
                 + (c.dryRun() ? " dry-run" : "") + (c.allowEmpty() ? " allow-empty" : "");
     }
 

@@ -115,10 +115,11 @@ public record PipelineConfig(
      * @param maxBytesBilled   cap on every query job, or empty for BigQuery's project default
      * @param bigqueryEndpoint an endpoint override (emulators, tests), or empty
      * @param gcsEndpoint      an endpoint override (emulators, tests), or empty
+     * @param credentialsFile  a service account key file (absolute), or empty for Application Default Credentials
      */
     public record GcpConfig(Optional<String> project, Identifier bqDataset, String bqLocation, int retentionDays,
                             Optional<Long> maxBytesBilled, Optional<String> bigqueryEndpoint,
-                            Optional<String> gcsEndpoint) {
+                            Optional<String> gcsEndpoint, Optional<java.nio.file.Path> credentialsFile) {
         public GcpConfig {
             Objects.requireNonNull(project, "project");
             Objects.requireNonNull(bqDataset, "bqDataset");
@@ -126,6 +127,7 @@ public record PipelineConfig(
             Objects.requireNonNull(maxBytesBilled, "maxBytesBilled");
             Objects.requireNonNull(bigqueryEndpoint, "bigqueryEndpoint");
             Objects.requireNonNull(gcsEndpoint, "gcsEndpoint");
+            Objects.requireNonNull(credentialsFile, "credentialsFile");
             if (retentionDays <= 0) {
                 throw new PipelineException.BadInput("--lake-retention-days must be a positive integer");
             }
@@ -137,7 +139,7 @@ public record PipelineConfig(
         /** Defaults: no project, dataset {@code crypto_pipeline_staging} in {@code US}, 30 days of retention. */
         public static GcpConfig defaults() {
             return new GcpConfig(Optional.empty(), new Identifier("crypto_pipeline_staging"), "US", 30,
-                    Optional.empty(), Optional.empty(), Optional.empty());
+                    Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
         }
     }
 }

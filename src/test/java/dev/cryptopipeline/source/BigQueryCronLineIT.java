@@ -40,7 +40,10 @@ class BigQueryCronLineIT {
             bigquery.lastModified = YESTERDAY.plusDays(1).atTime(8, 30).toInstant(ZoneOffset.UTC);
             BigQueryExports.writeExtractsInto(bigquery, gcs);
             // and setup --chain with every Google Cloud setting given as a flag, loading up to the day before
-            ChildRun setup = ChildRun.start("setup", "--chain", "--source", "bigquery", "--gcp-project",
+            // (a key file named by the environment, as a shell has it and cron does not: setup saves its path)
+            Path key = Files.writeString(dir.resolve("key.json"), "{}");
+            ChildRun setup = ChildRun.start(Map.of("GOOGLE_APPLICATION_CREDENTIALS", key.toString()), List.of(),
+                    "setup", "--chain", "--source", "bigquery", "--gcp-project",
                     BigQueryExports.PROJECT, "--bq-dataset", "cron_staging", "--bq-location", "US",
                     "--max-bytes-billed", "20000000000", "--bigquery-endpoint", bigquery.endpoint(),
                     "--gcs-endpoint", gcs.endpoint(), "--lake", "gs://cron-lake/eth", "--jdbc-url",
@@ -49,6 +52,8 @@ class BigQueryCronLineIT {
             assertThat(setup.waitFor(120)).as(setup.all()).isZero();
             String line = setup.out.get(setup.out.size() - 1);
             assertThat(line).contains(" daily --config ").doesNotContain("--gcp-project");
+            assertThat(Files.readAllLines(dataDir.resolve("crypto-pipeline.properties")))
+                    .contains("google-credentials=" + key);
             String command = line.split(" ", 6)[5].replace("\\%", "%");
 
             // when: cron runs the line's command
