@@ -10,6 +10,7 @@ import dev.cryptopipeline.state.Ledger;
 import dev.cryptopipeline.state.RunLock;
 import java.security.SecureRandom;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
@@ -79,6 +80,7 @@ final class RunSession implements AutoCloseable {
         if (dryRun) {
             return;
         }
+        checkEncoding(connection);
         migrated = Migrations.migrate(connection, schema);
         if (!migrated.isEmpty()) {
             log.info("Schema {}: applied migrations {}", schema, migrated.stream().map(Migrations.Migration::version)
@@ -92,6 +94,25 @@ final class RunSession implements AutoCloseable {
 
     String runId() {
         return runId;
+    }
+
+    /**
+     * Refuses a database whose encoding cannot hold every token name and symbol (they are Unicode, any script): its
+     * loads would fail on the first such name, or store something else. UTF8 holds them; SQL_ASCII stores the bytes
+     * as they come (what Debian's cluster gets when it is created without a locale) and is accepted too.
+     */
+    static void checkEncoding(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT current_database(), current_setting('server_encoding')")) {
+            rs.next();
+            String database = rs.getString(1);
+            String encoding = rs.getString(2);
+            if (!encoding.equals("UTF8") && !encoding.equals("SQL_ASCII")) {
+                throw new PipelineException.Failed("The database " + database + " is encoded " + encoding + ", which"
+                        + " cannot hold every token name (they are Unicode): load into a UTF8 database (CREATE"
+                        + " DATABASE … ENCODING 'UTF8' TEMPLATE template0) and point --jdbc-url at it");
+            }
+        }
     }
 
     boolean dryRun() {

@@ -36,7 +36,8 @@ public final class PostgresFingerprint {
             case TIMESTAMP -> "(extract(epoch FROM " + col + ") * 1000000)::bigint::text";
             case INTEGER, UINT256 -> col + "::text";
             case BYTES -> "E'\\\\x' || encode(" + col + ", 'hex')";
-            case TEXT -> "length(" + col + ") || ':' || " + col;
+            // Characters counted in the UTF-8 bytes: length(text) counts bytes in a SQL_ASCII database.
+            case TEXT -> "length(convert_to(" + col + ", 'UTF8'), 'UTF8') || ':' || " + col;
         };
     }
 
