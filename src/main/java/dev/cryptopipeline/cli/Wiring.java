@@ -53,6 +53,10 @@ final class Wiring {
     static PipelineConfig config(CommonOptions o, SourceOptions source, RunOptions run, boolean allowEmpty,
                                  Map<String, String> env) {
         Path dataDir = (o.dataDir != null ? o.dataDir : defaultDataDir(env)).toAbsolutePath().normalize();
+        if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
+            throw new PipelineException.BadInput("--data-dir " + dataDir + " is a file, not a folder: give another"
+                    + " --data-dir");
+        }
         Identifier schema = Identifier.of("--pg-schema", o.pgSchema);
         PipelineConfig.DatabaseConfig database = database(o.jdbcUrl, env);
         if (run != null && run.jobs != null && (run.jobs < 1 || run.jobs > PipelineConfig.MAX_JOBS)) {

@@ -45,6 +45,23 @@ class CliTest {
     }
 
     @Test
+    void a_data_directory_that_is_a_file_is_refused_for_every_command() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("crypto-pipeline-notes", ".txt");
+        try {
+            for (String[] args : List.of(new String[] {"setup", "--source", "synthetic"},
+                    new String[] {"backfill", "--source", "synthetic", "--start-date", "2024-01-01"},
+                    new String[] {"status"})) {
+                List<String> all = new ArrayList<>(List.of(args));
+                all.addAll(List.of("--data-dir", file.toString()));
+                assertUsageError(CliRun.run(all.toArray(String[]::new)), "--data-dir " + file
+                        + " is a file, not a folder: give another --data-dir");
+            }
+        } finally {
+            java.nio.file.Files.delete(file);
+        }
+    }
+
+    @Test
     void verbose_before_the_command_is_taken_as_after_it() {
         CliRun before = CliRun.run("-v", "backfill", "--start-date", "2024-02-30", "--data-dir", dataDir.toString());
         assertThat(before.exitCode()).as(before.toString()).isEqualTo(2);
