@@ -4,6 +4,7 @@ import dev.cryptopipeline.PipelineException;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.Writer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -124,7 +125,7 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
                     + " CRYPTO_PIPELINE_CONFIG");
         } catch (AccessDeniedException e) {
             throw new PipelineException.BadInput("The config file " + p + " is not readable: fix its permissions");
-        } catch (java.nio.charset.CharacterCodingException e) {
+        } catch (CharacterCodingException e) {
             throw new PipelineException.BadInput("The config file " + p + " is not UTF-8 text: save it as UTF-8");
         } catch (IOException | IllegalArgumentException e) {
             throw new PipelineException.BadInput("Cannot read the config file " + p + " (" + e.getMessage()

@@ -11,6 +11,11 @@ import com.google.cloud.storage.StorageOptions;
 import dev.cryptopipeline.PipelineException;
 import dev.cryptopipeline.config.PipelineConfig;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -76,12 +81,12 @@ final class GoogleCloud {
      */
     static Credentials credentials(PipelineConfig.GcpConfig gcp) {
         if (gcp.credentialsFile().isPresent()) {
-            java.nio.file.Path file = gcp.credentialsFile().get();
-            try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            Path file = gcp.credentialsFile().get();
+            try (InputStream in = Files.newInputStream(file)) {
                 return GoogleCredentials.fromStream(in);
             } catch (IOException | RuntimeException e) {
-                String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
-                        : e instanceof java.nio.file.AccessDeniedException ? "not readable" : firstLine(e);
+                String why = e instanceof NoSuchFileException ? "no such file"
+                        : e instanceof AccessDeniedException ? "not readable" : firstLine(e);
                 throw new PipelineException.Failed("Cannot use the Google Cloud credentials file " + file + " (" + why
                         + "; from --google-credentials, GOOGLE_APPLICATION_CREDENTIALS or the saved configuration):"
                         + " give a service account key file, or run 'gcloud auth application-default login' and"

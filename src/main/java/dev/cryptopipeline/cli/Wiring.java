@@ -20,10 +20,13 @@ import dev.cryptopipeline.source.BigQuerySource;
 import dev.cryptopipeline.source.Source;
 import dev.cryptopipeline.source.SyntheticSource;
 import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -121,7 +124,7 @@ final class Wiring {
             return Optional.empty();
         }
         try {
-            java.net.URI uri = new java.net.URI(libpq);
+            URI uri = new URI(libpq);
             if (uri.getHost() == null) {
                 return Optional.empty();
             }
@@ -130,13 +133,13 @@ final class Wiring {
                 params.add("user=" + uri.getRawUserInfo().split(":", 2)[0]);
             }
             if (uri.getRawQuery() != null) {
-                java.util.Arrays.stream(uri.getRawQuery().split("&")).filter(p -> !p.startsWith("password="))
+                Arrays.stream(uri.getRawQuery().split("&")).filter(p -> !p.startsWith("password="))
                         .forEach(params::add);
             }
             return Optional.of("jdbc:postgresql://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
                     + (uri.getRawPath() == null ? "" : uri.getRawPath())
                     + (params.isEmpty() ? "" : "?" + String.join("&", params)));
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             return Optional.empty();
         }
     }

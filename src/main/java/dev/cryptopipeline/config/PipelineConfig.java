@@ -119,7 +119,7 @@ public record PipelineConfig(
      */
     public record GcpConfig(Optional<String> project, Identifier bqDataset, String bqLocation, int retentionDays,
                             Optional<Long> maxBytesBilled, Optional<String> bigqueryEndpoint,
-                            Optional<String> gcsEndpoint, Optional<java.nio.file.Path> credentialsFile) {
+                            Optional<String> gcsEndpoint, Optional<Path> credentialsFile) {
         public GcpConfig {
             Objects.requireNonNull(project, "project");
             Objects.requireNonNull(bqDataset, "bqDataset");

@@ -18,6 +18,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -285,7 +286,7 @@ public final class Pipeline implements AutoCloseable {
             return;
         }
         PipelineException.Interrupted reason = new PipelineException.Interrupted(
-                signal.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '), signal);
+                signal.name().toLowerCase(Locale.ROOT).replace('_', ' '), signal);
         stopped = reason;
         StagePipeline s = stages;
         Thread running = owner;

@@ -1,6 +1,7 @@
 package dev.cryptopipeline.sink;
 
 import dev.cryptopipeline.PipelineException;
+import dev.cryptopipeline.config.Secret;
 import dev.cryptopipeline.lake.LocalLake;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -27,8 +28,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import dev.cryptopipeline.config.Secret;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -111,7 +113,7 @@ public final class EmbeddedDatabase implements Database {
     /** The folder in the data directory that holds the PostgreSQL programs when java.io.tmpdir cannot run them. */
     static final String BINARIES = "postgres-binaries";
     /** Whether a folder lets programs run, tried once per process. */
-    private static final Map<Path, Boolean> RUNS_PROGRAMS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<Path, Boolean> RUNS_PROGRAMS = new ConcurrentHashMap<>();
     /** The servers this JVM started, by data directory: the library's handle stops them cleanly. Guarded by the
      * start/stop lock, like {@link #shutdownHookAdded}. */
     private static final Map<Path, EmbeddedPostgres> STARTED = new HashMap<>();
@@ -259,7 +261,7 @@ public final class EmbeddedDatabase implements Database {
                 Files.writeString(probe, "#!/bin/sh\nexit 0\n");
                 Process p = new ProcessBuilder(probe.toString()).redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-                if (p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0) {
+                if (p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0) {
                     return true;
                 }
             } catch (IOException e) {
