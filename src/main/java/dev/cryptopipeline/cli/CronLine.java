@@ -43,7 +43,6 @@ final class CronLine {
         });
         StringBuilder b = new StringBuilder();
         b.append(local.getMinute()).append(' ').append(local.getHour()).append(" * * * ");
-        String log = dataDir.resolve("daily.log").toAbsolutePath().toString();
         if (nonAscii(String.join(" ", args))) {
             b.append(UTF8_LOCALE).append(' ');
         }
@@ -51,7 +50,7 @@ final class CronLine {
         for (String a : args) {
             b.append(quote(a)).append(' ');
         }
-        b.append(">> ").append(quote(log)).append(" 2>&1");
+        b.append(">> ").append(quote(dataDir.resolve("daily.log").toAbsolutePath().toString())).append(" 2>&1");
         return b.toString();
     }
 

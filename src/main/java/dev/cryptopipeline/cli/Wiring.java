@@ -109,13 +109,6 @@ final class Wiring {
     }
 
     /**
-     * The database settings, read with the PostgreSQL driver's own URL parser: a password in the URL is moved out of
-     * it into a {@link Secret}; otherwise {@code PGPASSWORD} is used, or the driver reads {@code ~/.pgpass}. The user
-     * is the URL's, or {@code PGUSER}.
-     *
-     * @throws PipelineException.BadInput if the URL is not one the driver accepts
-     */
-    /**
      * The JDBC form of a libpq URI ({@code postgresql://user:secret@host:port/db?sslmode=require}), to suggest it:
      * {@code jdbc:postgresql://host:port/db?user=user&sslmode=require}, without the password.
      */
@@ -144,15 +137,21 @@ final class Wiring {
         }
     }
 
+    /**
+     * The database settings, read with the PostgreSQL driver's own URL parser: a password in the URL is moved out of
+     * it into a {@link Secret}; otherwise {@code PGPASSWORD} is used, or the driver reads {@code ~/.pgpass}. The user
+     * is the URL's, or {@code PGUSER}.
+     *
+     * @throws PipelineException.BadInput if the URL is not one the driver accepts
+     */
     static PipelineConfig.DatabaseConfig database(String jdbcUrl, Map<String, String> env) {
         if (jdbcUrl == null || jdbcUrl.isEmpty()) {
             return PipelineConfig.DatabaseConfig.embedded();
         }
         if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
-            throw new PipelineException.BadInput("--jdbc-url must start with jdbc:postgresql:, e.g. "
-                    + jdbcForm(jdbcUrl).orElse("jdbc:postgresql://localhost:5432/crypto?user=crypto")
-                    + jdbcForm(jdbcUrl).map(u -> " (the JDBC form of that libpq URI; the password goes in PGPASSWORD"
-                    + " or ~/.pgpass)").orElse(""));
+            String example = jdbcForm(jdbcUrl).map(u -> u + " (the JDBC form of that libpq URI; the password goes in"
+                    + " PGPASSWORD or ~/.pgpass)").orElse("jdbc:postgresql://localhost:5432/crypto?user=crypto");
+            throw new PipelineException.BadInput("--jdbc-url must start with jdbc:postgresql:, e.g. " + example);
         }
         Properties parsed = parse(jdbcUrl);
         Optional<Secret> password = Optional.ofNullable(parsed.getProperty("password")).filter(p -> !p.isEmpty())

@@ -101,7 +101,7 @@ final class RunSession implements AutoCloseable {
      * loads would fail on the first such name, or store something else. UTF8 holds them; SQL_ASCII stores the bytes
      * as they come (what Debian's cluster gets when it is created without a locale) and is accepted too.
      */
-    static void checkEncoding(Connection c) throws SQLException {
+    private static void checkEncoding(Connection c) throws SQLException {
         try (Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT current_database(), current_setting('server_encoding')")) {
             rs.next();

@@ -18,8 +18,8 @@ final class SqlErrors {
      */
     static boolean transientFailure(SQLException e) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
-        return (state.startsWith("08") && !state.equals("08004")) || state.startsWith("57P") || state.equals("40001") || state.equals("40P01")
-                || state.equals("55P03") || state.startsWith("53")
+        return (state.startsWith("08") && !state.equals("08004")) || state.startsWith("57P")
+                || state.equals("40001") || state.equals("40P01") || state.equals("55P03") || state.startsWith("53")
                 || (state.isEmpty() && e instanceof SQLTransientConnectionException);
     }
 
