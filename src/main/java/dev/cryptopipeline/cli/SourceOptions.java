@@ -52,7 +52,8 @@ final class SourceOptions {
 
     @Option(names = "--max-bytes-billed", paramLabel = "BYTES",
             description = "Cap on every BigQuery query job; a run whose dry-run estimate exceeds it starts no job"
-                    + " (default: 5 GiB per day plus 10 GiB per export query, 1 GiB per metadata query).")
+                    + " (default: 5 GiB per day plus 10 GiB per export query and its row count, 1 GiB per completeness"
+                    + " query).")
     Long maxBytesBilled;
 
     @Option(names = "--bigquery-endpoint", paramLabel = "URL",

@@ -12,7 +12,6 @@ import com.google.cloud.bigquery.JobInfo;
 import com.google.cloud.bigquery.JobStatistics;
 import com.google.cloud.bigquery.QueryJobConfiguration;
 import com.google.cloud.bigquery.QueryParameterValue;
-import com.google.cloud.bigquery.Table;
 import com.google.cloud.bigquery.TableId;
 import com.google.cloud.bigquery.TableResult;
 import com.google.cloud.bigquery.TimePartitioning;
@@ -150,40 +149,77 @@ public final class BigQuerySource implements Source {
 
     /**
      * Day D is finished when BigQuery's batch job has rewritten its partition (modified at or after 08:00 UTC on
-     * D+1), or, failing that evidence, once D+2 has begun (UTC). Costs one metadata query, capped like every job.
+     * D+1), or when the dataset's {@code load_metadata} has a row for D (the same batch job writes it when done), or,
+     * failing that evidence, once D+2 has begun (UTC). Each piece of evidence costs one metadata query (billed
+     * {@link #MIN_BILLED}), capped like every job; the second is asked only when the first does not say finished.
      */
     @Override
     public LocalDate lastFinishedDay(Instant now) {
         LocalDate yesterday = LocalDate.ofInstant(now, ZoneOffset.UTC).minusDays(1);
-        LocalDate byTime = yesterday.minusDays(1);
-        QueryJobConfiguration config = QueryJobConfiguration.newBuilder(TransferQuery.completenessSql())
-                .addNamedParameter("partition", QueryParameterValue.string(BASIC.format(yesterday)))
+        Evidence partition = completenessEvidence("completeness check", "c", yesterday,
+                TransferQuery.completenessSql(), "partition", QueryParameterValue.string(BASIC.format(yesterday)),
+                "last_modified_time");
+        if (partition.atOrAfter(yesterday.plusDays(1).atTime(8, 0).toInstant(ZoneOffset.UTC))) {
+            return yesterday;
+        }
+        // Written by the load that finished the day: any row of D made after D ended says so.
+        Evidence load = completenessEvidence("load metadata check", "m", yesterday, TransferQuery.loadMetadataSql(),
+                "day", QueryParameterValue.date(yesterday.toString()), "complete_at");
+        if (load.atOrAfter(yesterday.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant())) {
+            return yesterday;
+        }
+        if (partition.problem() != null && load.problem() != null) {
+            log.warn("Could not check whether {} is finished at the source ({}; {}); treating it as not finished",
+                    yesterday, partition.problem(), load.problem());
+        } else {
+            log.info("{} is not finished at the source yet: its partition {}, load_metadata {} (the daily rewrite"
+                    + " runs about 08:00-08:30 UTC)", yesterday, partition.describe("was last modified",
+                    "was not found"), load.describe("says complete at", "has no row of it"));
+        }
+        return yesterday.minusDays(1);
+    }
+
+    /** What one completeness query said: the latest time it gave, or why it could not be asked or read. */
+    private record Evidence(Optional<Instant> at, String problem) {
+        boolean atOrAfter(Instant t) {
+            return at.isPresent() && !at.get().isBefore(t);
+        }
+
+        String describe(String found, String none) {
+            return problem != null ? "could not be read" : at.map(t -> found + " " + t).orElse(none);
+        }
+    }
+
+    /**
+     * The latest timestamp in column {@code column} of a completeness query's rows (none if it has no row); a query
+     * that cannot be run or read counts as no evidence, and says why.
+     */
+    private Evidence completenessEvidence(String what, String idLetter, LocalDate day, String sql, String parameter,
+                                          QueryParameterValue value, String column) {
+        QueryJobConfiguration config = QueryJobConfiguration.newBuilder(sql)
+                .addNamedParameter(parameter, value)
                 .setUseLegacySql(false)
                 .setMaximumBytesBilled(metadataCap())
                 .setLabels(labels("completeness", "check"))
                 .build();
         // A cheap metadata query, asked afresh each time: a unique id, nothing to reattach to.
-        JobId id = jobId("crypto_pipeline_c_" + BASIC.format(yesterday) + "_" + java.util.UUID.randomUUID()
+        JobId id = jobId("crypto_pipeline_" + idLetter + "_" + BASIC.format(day) + "_" + java.util.UUID.randomUUID()
                 .toString().replace("-", ""));
         try {
-            Job job = jobs.run(JobInfo.of(id, config), "completeness check");
-            TableResult result = results(job, "read completeness");
-            Instant rewrittenBy = yesterday.plusDays(1).atTime(8, 0).toInstant(ZoneOffset.UTC);
-            for (FieldValueList row : result.iterateAll()) {
-                Instant modified = Instant.ofEpochMilli(row.get("last_modified_time").getTimestampValue() / 1000);
-                if (!modified.isBefore(rewrittenBy)) {
-                    return yesterday;
+            Job job = jobs.run(JobInfo.of(id, config), what);
+            Optional<Instant> latest = Optional.empty();
+            for (FieldValueList row : results(job, "read the " + what).iterateAll()) {
+                if (!row.get(column).isNull()) {
+                    Instant t = Instant.ofEpochMilli(row.get(column).getTimestampValue() / 1000);
+                    latest = latest.filter(l -> l.isAfter(t)).or(() -> Optional.of(t));
                 }
-                log.info("{} is not finished at the source yet: its partition was last modified {}, before the"
-                        + " daily rewrite (about 08:00-08:30 UTC)", yesterday, modified);
             }
-            return byTime;
+            return new Evidence(latest, null);
         } catch (PipelineException.Interrupted e) {
             throw e;
-        } catch (PipelineException | BigQueryJobs.TransientJobFailure e) {
-            log.warn("Could not check whether {} is finished at the source ({}); treating it as not finished",
-                    yesterday, e.getMessage());
-            return byTime;
+        } catch (PipelineException | BigQueryJobs.TransientJobFailure | IllegalArgumentException e) {
+            // IllegalArgumentException: an answer without the column asked for, or not a timestamp in it.
+            return new Evidence(Optional.empty(), what + ": " + e.getMessage());
         }
     }
 
@@ -198,12 +234,12 @@ public final class BigQuerySource implements Source {
                     + (segment.size() == 1 ? "" : "s") + "), an estimated " + bytes + " bytes ("
                     + String.format(Locale.ROOT, "%.2f GiB, about $%.4f", bytes / (double) GIB,
                     bytes / (double) (1L << 40) * USD_PER_TIB) + " on demand), capped at " + cap(segment)
-                    + " bytes; then one metadata query for its row counts (billed " + MIN_BILLED
-                    + " bytes) and " + segment.size() + " free extract job" + (segment.size() == 1 ? "" : "s"));
+                    + " bytes; then one query counting the staged rows per day (8 bytes a row, at least "
+                    + MIN_BILLED + " bytes billed) and " + segment.size() + " free extract job" + (segment.size() == 1 ? "" : "s"));
         }
         lines.add("bigquery: estimated total " + total + " bytes, about $"
                 + String.format(Locale.ROOT, "%.4f", total / (double) (1L << 40) * USD_PER_TIB)
-                + " (plus " + MIN_BILLED + " bytes per metadata query)");
+                + " (plus at least " + MIN_BILLED + " bytes per count or completeness query)");
         lines.add("bigquery: the SQL (parameters @first_day, @last_day" + (queryLimit.isPresent()
                 ? ", @row_limit=" + queryLimit.getAsInt() : "") + "):");
         lines.addAll(TransferQuery.sql(queryLimit).lines().toList());
@@ -441,57 +477,37 @@ public final class BigQuerySource implements Source {
     }
 
     /**
-     * The rows of each day in the staging table, from its dataset's {@code INFORMATION_SCHEMA.PARTITIONS}, checked
-     * against the table's total: a day without a partition is a genuinely empty day only when the partitions account
-     * for every row of the table. Anything missing or unreadable is a failed data check, never 0 rows.
+     * The rows of each day in the staging table, counted over the table itself by one query (it reads only the
+     * timestamps: 8 bytes a row). A day with no row in the answer has no rows; rows of any other day, or of no day,
+     * fail the data check: nothing is exported from a table that holds what the query was not asked for.
      */
     private Map<LocalDate, Long> stagedRows(String table, String idPart, List<LocalDate> days, String runId) {
         QueryJobConfiguration config = QueryJobConfiguration.newBuilder(
-                        TransferQuery.stagingPartitionsSql(settings.project(), settings.dataset()))
-                .addNamedParameter("table", QueryParameterValue.string(table))
+                        TransferQuery.stagingCountsSql(settings.project(), settings.dataset(), table))
                 .setUseLegacySql(false)
-                .setMaximumBytesBilled(metadataCap())
+                .setMaximumBytesBilled(cap(days))
                 .setLabels(labels("counts", runId))
                 .build();
         Job job = jobs.run(JobInfo.of(jobId("crypto_pipeline_p_" + idPart), config), "row counts of " + table);
-        Map<LocalDate, Long> rows = new java.util.TreeMap<>();
-        long listed = 0;
-        for (FieldValueList row : results(job, "read the row counts of " + table).iterateAll()) {
-            String partition = row.get("partition_id").isNull() ? "" : row.get("partition_id").getStringValue();
-            long n = row.get("total_rows").isNull() ? 0 : row.get("total_rows").getLongValue();
-            LocalDate day;
-            try {
-                day = LocalDate.parse(partition, BASIC);
-            } catch (java.time.format.DateTimeParseException e) {
-                if (n == 0) {
-                    continue;
-                }
-                throw new PipelineException.DataCheck("The staging table " + settings.dataset() + "." + table
-                        + " has " + n + " rows in partition '" + partition + "', outside the days " + range(days)
-                        + "; the old data was kept");
-            }
-            if (!days.contains(day) && n > 0) {
-                throw new PipelineException.DataCheck("The staging table " + settings.dataset() + "." + table
-                        + " has " + n + " rows of " + day + ", outside the days " + range(days)
-                        + "; the old data was kept");
-            }
-            rows.put(day, n);
-            listed += n;
-        }
-        TableId id = TableId.of(settings.project(), settings.dataset().name(), table);
-        Table t = jobs.call("read staging table " + table, () -> bigquery.getTable(id));
-        if (t == null || t.getNumRows() == null) {
-            throw new PipelineException.DataCheck("The staging table " + settings.dataset() + "." + table
-                    + " is missing or has no row count (expired?): run again to export afresh; the old data was kept");
-        }
-        long total = t.getNumRows().longValue();
-        if (total != listed) {
-            throw new PipelineException.DataCheck("The staging table " + settings.dataset() + "." + table + " holds "
-                    + total + " rows but its partitions account for " + listed + ": the day counts cannot be"
-                    + " trusted; run again later; the old data was kept");
-        }
         Map<LocalDate, Long> perDay = new LinkedHashMap<>();
-        days.forEach(d -> perDay.put(d, rows.getOrDefault(d, 0L)));
+        days.forEach(d -> perDay.put(d, 0L));
+        try {
+            for (FieldValueList row : results(job, "read the row counts of " + table).iterateAll()) {
+                long n = row.get("row_count").getLongValue();
+                LocalDate day = row.get("day").isNull() ? null : LocalDate.parse(row.get("day").getStringValue());
+                if (day == null || !perDay.containsKey(day)) {
+                    throw new PipelineException.DataCheck("The staging table " + settings.dataset() + "." + table
+                            + " has " + n + " rows of " + (day == null ? "no day" : day) + ", outside the days "
+                            + range(days) + "; the old data was kept");
+                }
+                perDay.put(day, n);
+            }
+        } catch (IllegalArgumentException | java.time.DateTimeException | NullPointerException e) {
+            // An answer without the columns asked for, or with values that are not a day and a count.
+            throw new PipelineException.DataCheck("BigQuery job " + job.getJobId().getJob() + " answered the row"
+                    + " counts of " + settings.dataset() + "." + table + " with something else (" + e.getMessage()
+                    + "); the old data was kept", e);
+        }
         return perDay;
     }
 

@@ -30,17 +30,30 @@ public final class TransferQuery {
     }
 
     /**
-     * The row count of each day partition of a staging table, from its dataset's {@code INFORMATION_SCHEMA.PARTITIONS}
-     * (a metadata query). Parameter {@code @table} (STRING). Columns {@code partition_id} (STRING, {@code YYYYMMDD})
-     * and {@code total_rows} (INT64).
+     * The other completeness evidence: the rows of {@code load_metadata}, which the dataset's daily load writes when it
+     * has finished a day (DATA.md trap 8). Parameter {@code @day} (DATE). Columns {@code ds} (DATE) and
+     * {@code complete_at} (TIMESTAMP); no row until the day's load finished.
      */
-    public static String stagingPartitionsSql(String project, dev.cryptopipeline.config.Identifier dataset) {
+    public static String loadMetadataSql() {
+        return "SELECT ds, complete_at FROM `" + DATASET + ".load_metadata` WHERE ds = @day";
+    }
+
+    /**
+     * The row count of each UTC day in a staging table, counted over the table itself (it reads only
+     * {@code block_timestamp}, 8 bytes a row). Columns {@code day} (DATE) and {@code row_count} (INT64), ordered by
+     * day; a day without rows has no row.
+     */
+    public static String stagingCountsSql(String project, dev.cryptopipeline.config.Identifier dataset,
+                                          String table) {
         if (!project.matches("[a-z][a-z0-9.:-]{0,62}[a-z0-9]")) {
             throw new dev.cryptopipeline.PipelineException.BadInput("Invalid Google Cloud project id '" + project
                     + "': use lowercase letters, digits and hyphens");
         }
-        return "SELECT partition_id, total_rows FROM `" + project + "." + dataset.name()
-                + ".INFORMATION_SCHEMA.PARTITIONS` WHERE table_name = @table";
+        if (!table.matches("[A-Za-z0-9_]{1,1024}")) {
+            throw new IllegalArgumentException("Not a staging table name: " + table);
+        }
+        return "SELECT DATE(block_timestamp) AS day, COUNT(*) AS row_count FROM `" + project + "." + dataset.name()
+                + "." + table + "` GROUP BY day ORDER BY day";
     }
 
     /** The query for {@code [@first_day, @last_day]}, with a per-day row limit when {@code queryLimit} is present. */

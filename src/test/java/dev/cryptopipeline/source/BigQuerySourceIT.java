@@ -277,6 +277,30 @@ class BigQuerySourceIT {
     }
 
     @Test
+    void a_day_is_finished_once_load_metadata_has_its_row_whether_or_not_the_partitions_view_answers() {
+        LocalDate yesterday = LocalDate.of(2026, 11, 26);
+        // given: the partition not rewritten yet by the view, but the load says it finished
+        fake.lastModified = Instant.parse("2026-11-27T00:05:00Z");
+        fake.loadMetadata.put(yesterday, Instant.parse("2026-11-27T08:40:00Z"));
+        assertThat(source().lastFinishedDay(NOW)).isEqualTo(yesterday);
+        // given: a fake or a project where the partitions view cannot be read
+        fake.jobErrors.put("crypto_pipeline_c_", new String[] {"invalidQuery", "Not found: INFORMATION_SCHEMA"});
+        assertThat(source().lastFinishedDay(NOW)).isEqualTo(yesterday);
+        // given: a row written before the day ended is no evidence, and no row neither
+        fake.loadMetadata.put(yesterday, Instant.parse("2026-11-26T23:59:00Z"));
+        assertThat(source().lastFinishedDay(NOW)).isEqualTo(yesterday.minusDays(1));
+        fake.loadMetadata.clear();
+        fake.jobErrors.put("crypto_pipeline_m_", new String[] {"invalidQuery", "Not found: load_metadata"});
+        fake.jobErrors.put("crypto_pipeline_c_", new String[] {"invalidQuery", "Not found: INFORMATION_SCHEMA"});
+        assertThat(source().lastFinishedDay(NOW)).isEqualTo(yesterday.minusDays(1));
+        // then: the load metadata was asked only when the partitions view did not say finished
+        fake.lastModified = Instant.parse("2026-11-27T08:21:00Z");
+        fake.requests.clear();
+        assertThat(source().lastFinishedDay(NOW)).isEqualTo(yesterday);
+        assertThat(fake.jobInserts()).hasSize(1);
+    }
+
+    @Test
     void a_resumed_run_that_starts_later_reuses_the_days_already_exported_and_pays_only_for_the_rest() {
         // given: a run exported D1..D2, then died before loading D2
         source().export(List.of(D1, D1.plusDays(1)), "run-1", OptionalInt.empty(), lake);
@@ -303,18 +327,24 @@ class BigQuerySourceIT {
     }
 
     @Test
-    void day_counts_come_from_the_staging_partitions_and_every_job_carries_the_cap() {
+    void day_counts_are_counted_over_the_staging_table_and_every_job_carries_the_cap() {
         // when
         BigQuerySource capped = BigQueryExports.source(fake, Optional.of(3_000_000_000L), CLOCK);
-        capped.export(DAYS, "r", OptionalInt.empty(), lake);
+        List<Manifest> manifests = capped.export(DAYS, "r", OptionalInt.empty(), lake);
+        fake.lastModified = Instant.parse("2026-11-27T00:05:00Z");
         capped.lastFinishedDay(NOW);
-        // then: the row counts were asked of INFORMATION_SCHEMA.PARTITIONS, and no job ran without the cap
+        // then: one count over the run's own staging table, and no job ran without the cap
         List<JsonNode> jobs = fake.jobInserts().stream().filter(b -> b.path("configuration").has("query")).toList();
-        assertThat(jobs).anyMatch(b -> b.path("configuration").path("query").path("query").asText()
-                .equals(TransferQuery.stagingPartitionsSql(BigQueryExports.PROJECT, new dev.cryptopipeline.config
-                        .Identifier("staging"))));
+        String table = realQueries().get(0).path("configuration").path("query").path("destinationTable")
+                .path("tableId").asText();
+        assertThat(jobs).filteredOn(b -> b.path("configuration").path("query").path("query").asText()
+                .equals(TransferQuery.stagingCountsSql(BigQueryExports.PROJECT, new dev.cryptopipeline.config
+                        .Identifier("staging"), table))).hasSize(1);
+        assertThat(manifests).extracting(Manifest::rows).containsExactly(120L, 80L, 1L);
         assertThat(jobs).anyMatch(b -> b.path("configuration").path("query").path("query").asText()
                 .equals(TransferQuery.completenessSql()));
+        assertThat(jobs).anyMatch(b -> b.path("configuration").path("query").path("query").asText()
+                .equals(TransferQuery.loadMetadataSql()));
         assertThat(jobs).allSatisfy(b -> assertThat(b.path("configuration").path("query")
                 .path("maximumBytesBilled").asLong()).isEqualTo(3_000_000_000L));
     }
@@ -330,15 +360,25 @@ class BigQuerySourceIT {
 
     @Test
     void unreadable_day_counts_are_a_failed_data_check_never_zero_rows() {
-        fake.losePartitionCounts = true;
+        fake.garbledCounts = true;
         assertThatThrownBy(() -> source().export(List.of(D1), "r", OptionalInt.empty(), lake))
                 .isInstanceOf(PipelineException.DataCheck.class)
-                .hasMessageContaining("holds 120 rows but its partitions account for 0");
+                .hasMessageContaining("answered the row counts of staging.token_transfers_")
+                .hasMessageContaining("the old data was kept");
         assertThat(extracts()).isEmpty();
     }
 
     @Test
-    void a_day_the_source_has_no_rows_for_is_exported_as_an_empty_day_when_the_counts_add_up() {
+    void staged_rows_of_no_day_asked_for_are_a_failed_data_check() {
+        fake.strayCount = true;
+        assertThatThrownBy(() -> source().export(List.of(D1), "r", OptionalInt.empty(), lake))
+                .isInstanceOf(PipelineException.DataCheck.class)
+                .hasMessageContaining("has 3 rows of no day, outside the days " + D1);
+        assertThat(extracts()).isEmpty();
+    }
+
+    @Test
+    void a_day_the_source_has_no_rows_for_is_exported_as_an_empty_day() {
         // given: D2 has no transfers at all
         fake.sourceRows.remove(D1.plusDays(1));
         // when

@@ -84,8 +84,12 @@ final class FakeBigQuery implements AutoCloseable {
      */
     volatile Instant lastModified = LocalDate.now(ZoneOffset.UTC).atTime(8, 30).toInstant(ZoneOffset.UTC);
     volatile ExtractWriter extractWriter = (uri, day, rows) -> { };
-    /** When set, the staging partitions' row counts come back empty (unreadable metadata). */
-    volatile boolean losePartitionCounts;
+    /** When set, the staging row counts come back in columns other than those asked for. */
+    volatile boolean garbledCounts;
+    /** When set, the staging row counts include 3 rows of no day. */
+    volatile boolean strayCount;
+    /** The rows of {@code load_metadata}: day → complete_at. */
+    final Map<LocalDate, Instant> loadMetadata = new ConcurrentHashMap<>();
 
     FakeBigQuery() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -341,17 +345,35 @@ final class FakeBigQuery implements AutoCloseable {
         for (JsonNode qp : job.path("configuration").path("query").path("queryParameters")) {
             params.put(qp.path("name").asText(), qp.path("parameterValue").path("value").asText());
         }
-        if (sql.contains("INFORMATION_SCHEMA.PARTITIONS") && params.containsKey("table")) {
-            // The row count of each partition of a staging table.
-            fields.addObject().put("name", "partition_id").put("type", "STRING").put("mode", "NULLABLE");
-            fields.addObject().put("name", "total_rows").put("type", "INTEGER").put("mode", "NULLABLE");
-            if (losePartitionCounts) {
+        if (sql.startsWith("SELECT DATE(block_timestamp) AS day, COUNT(*) AS row_count FROM `")) {
+            // The row count of each day of a staging table.
+            String table = sql.substring(sql.indexOf('`') + 1, sql.lastIndexOf('`'));
+            table = table.substring(table.lastIndexOf('.') + 1);
+            if (garbledCounts) {
+                fields.addObject().put("name", "partition_id").put("type", "STRING").put("mode", "NULLABLE");
+                rows.addObject().putArray("f").addObject().put("v", "20240101");
                 return rows;
             }
-            for (var e : tables.getOrDefault(params.get("table"), Map.of()).entrySet()) {
+            fields.addObject().put("name", "day").put("type", "DATE").put("mode", "NULLABLE");
+            fields.addObject().put("name", "row_count").put("type", "INTEGER").put("mode", "NULLABLE");
+            for (var e : tables.getOrDefault(table, Map.of()).entrySet()) {
                 ArrayNode f = rows.addObject().putArray("f");
-                f.addObject().put("v", e.getKey().format(DateTimeFormatter.BASIC_ISO_DATE));
+                f.addObject().put("v", e.getKey().toString());
                 f.addObject().put("v", Long.toString(e.getValue()));
+            }
+            if (strayCount) {
+                ArrayNode f = rows.addObject().putArray("f");
+                f.addObject().putNull("v");
+                f.addObject().put("v", "3");
+            }
+        } else if (sql.equals(TransferQuery.loadMetadataSql())) {
+            fields.addObject().put("name", "ds").put("type", "DATE").put("mode", "NULLABLE");
+            fields.addObject().put("name", "complete_at").put("type", "TIMESTAMP").put("mode", "NULLABLE");
+            Instant at = loadMetadata.get(LocalDate.parse(params.get("day")));
+            if (at != null) {
+                ArrayNode f = rows.addObject().putArray("f");
+                f.addObject().put("v", params.get("day"));
+                f.addObject().put("v", String.format("%d.%06d", at.getEpochSecond(), at.getNano() / 1000));
             }
         } else if (sql.equals(TransferQuery.fingerprintSql(params.containsKey("row_limit")
                 ? java.util.OptionalInt.of(Integer.parseInt(params.get("row_limit")))

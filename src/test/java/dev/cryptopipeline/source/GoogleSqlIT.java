@@ -89,17 +89,31 @@ class GoogleSqlIT {
     }
 
     @Test
-    void the_staging_row_count_query_reads_the_partitions_of_the_run_s_own_table() {
-        String sql = TransferQuery.stagingPartitionsSql(TrapDataset.STAGING_PROJECT,
-                new dev.cryptopipeline.config.Identifier("staging"));
+    void the_staging_row_count_query_counts_each_day_of_the_run_s_own_table() {
+        String sql = TransferQuery.stagingCountsSql(TrapDataset.STAGING_PROJECT,
+                new dev.cryptopipeline.config.Identifier("staging"), "token_transfers_20240304_a1_1");
         // when
-        List<Column> columns = engine.analyze(sql, Map.of("table", "token_transfers_20240304_a1_1"));
-        GoogleSqlEngine.Result counts = engine.execute(sql, Map.of("table", "token_transfers_20240304_a1_1"));
-        // then: the columns BigQuerySource reads, and only this table's partitions (the empty day has none)
-        assertThat(columns).containsExactly(new Column("partition_id", SqlType.STRING),
-                new Column("total_rows", SqlType.INT64));
-        assertThat(counts.maps()).containsExactlyInAnyOrder(Map.of("partition_id", "20240301", "total_rows", 7L),
-                Map.of("partition_id", "20240303", "total_rows", 4L));
+        List<Column> columns = engine.analyze(sql, Map.of());
+        GoogleSqlEngine.Result counts = engine.execute(sql, Map.of());
+        // then: the columns BigQuerySource reads, and only this table's days (the empty day has no row); the last
+        // microsecond of a day is that day's (UTC)
+        assertThat(columns).containsExactly(new Column("day", SqlType.DATE), new Column("row_count", SqlType.INT64));
+        assertThat(counts.maps()).containsExactly(Map.of("day", FIRST_DAY, "row_count", 7L),
+                Map.of("day", LAST_DAY, "row_count", 4L));
+    }
+
+    @Test
+    void the_load_metadata_query_reads_the_row_of_the_day() {
+        // when
+        List<Column> columns = engine.analyze(TransferQuery.loadMetadataSql(), Map.of("day", FIRST_DAY));
+        GoogleSqlEngine.Result day = engine.execute(TransferQuery.loadMetadataSql(), Map.of("day", FIRST_DAY));
+        GoogleSqlEngine.Result missing = engine.execute(TransferQuery.loadMetadataSql(), Map.of("day", LAST_DAY));
+        // then
+        assertThat(columns).containsExactly(new Column("ds", SqlType.DATE),
+                new Column("complete_at", SqlType.TIMESTAMP));
+        assertThat(day.maps()).containsExactly(Map.of("ds", FIRST_DAY, "complete_at",
+                Instant.parse("2024-03-02T08:12:30Z")));
+        assertThat(missing.rows()).isEmpty();
     }
 
     @Test

@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * Small copies of {@code bigquery-public-data.crypto_ethereum}'s {@code token_transfers}, {@code tokens} and
- * {@code amended_tokens} (schemas of DATA.md) and of the dataset's {@code INFORMATION_SCHEMA.PARTITIONS}, holding every
+ * {@code amended_tokens} (schemas of DATA.md), of the dataset's {@code INFORMATION_SCHEMA.PARTITIONS} and
+ * {@code load_metadata}, and of two staging tables, holding every
  * trap of DATA.md, and the rows the transfer query must return for them, written by hand from the traps (never read
  * back from the SQL).
  *
@@ -31,9 +32,10 @@ public final class TrapDataset {
     public static final String TOKENS = TransferQuery.DATASET + ".tokens";
     public static final String AMENDED_TOKENS = TransferQuery.DATASET + ".amended_tokens";
     public static final String PARTITIONS = TransferQuery.DATASET + ".INFORMATION_SCHEMA.PARTITIONS";
-    /** The staging dataset's partitions view, as {@link TransferQuery#stagingPartitionsSql} names it. */
+    public static final String LOAD_METADATA = TransferQuery.DATASET + ".load_metadata";
+    /** A run's staging table, as {@link TransferQuery#stagingCountsSql} names it. */
     public static final String STAGING_PROJECT = "test-project";
-    public static final String STAGING_PARTITIONS = STAGING_PROJECT + ".staging.INFORMATION_SCHEMA.PARTITIONS";
+    public static final String STAGING_TABLE = STAGING_PROJECT + ".staging.token_transfers_20240304_a1_1";
 
     /** The transfer query's columns, in lake order (TransferColumn's, written out so a drift shows). */
     public static final List<String> COLUMNS = List.of("block_timestamp", "block_number", "block_hash",
@@ -78,7 +80,10 @@ public final class TrapDataset {
 
     /** The four tables, as the dataset holds them. */
     public static List<Table> tables() {
-        return List.of(tokenTransfers(), tokens(), amendedTokens(), partitions(), stagingPartitions());
+        List<Table> tables = new ArrayList<>(List.of(tokenTransfers(), tokens(), amendedTokens(), partitions(),
+                loadMetadata()));
+        tables.addAll(stagingTables());
+        return tables;
     }
 
     /** The four tables, each passed through {@code edit}: the dataset after the source changed it. */
@@ -191,15 +196,30 @@ public final class TrapDataset {
         return new Table(PARTITIONS, columns, rows);
     }
 
-    /** Two staging tables' partitions: the one a run asks about, and another run's. */
-    private static Table stagingPartitions() {
-        List<Column> columns = columns("table_name", SqlType.STRING, "partition_id", SqlType.STRING, "total_rows",
-                SqlType.INT64);
+    /** A run's staging table (its timestamps: all the count reads), and another run's. */
+    private static List<Table> stagingTables() {
+        List<Column> columns = columns("block_timestamp", SqlType.TIMESTAMP);
         List<List<Object>> rows = new ArrayList<>();
-        rows.add(row("token_transfers_20240304_a1_1", "20240301", 7L));
-        rows.add(row("token_transfers_20240304_a1_1", "20240303", 4L));
-        rows.add(row("token_transfers_20240304_b2_1", "20240301", 99L));
-        return new Table(STAGING_PARTITIONS, columns, rows);
+        for (int i = 0; i < 7; i++) {
+            rows.add(row(at("2024-03-01T00:00:00Z").plusSeconds(i * 12_345L)));
+        }
+        for (int i = 0; i < 4; i++) {
+            rows.add(row(at("2024-03-03T23:59:59.999999Z").minusSeconds(i * 3_600L)));
+        }
+        List<List<Object>> other = new ArrayList<>();
+        other.add(row(at("2024-03-02T12:00:00Z")));
+        return List.of(new Table(STAGING_TABLE, columns, rows), new Table(STAGING_PROJECT
+                + ".staging.token_transfers_20240304_b2_1", columns, other));
+    }
+
+    /** {@code load_metadata}: rows of the day before the range and of its first day. */
+    private static Table loadMetadata() {
+        List<Column> columns = columns("chain", SqlType.STRING, "load_all_partitions", SqlType.BOOL, "ds", SqlType.DATE,
+                "run_id", SqlType.STRING, "complete_at", SqlType.TIMESTAMP);
+        List<List<Object>> rows = new ArrayList<>();
+        rows.add(row("ethereum", false, FIRST_DAY.minusDays(1), "scheduled__2024-02-29", at("2024-03-01T08:10:00Z")));
+        rows.add(row("ethereum", false, FIRST_DAY, "scheduled__2024-03-01", at("2024-03-02T08:12:30Z")));
+        return new Table(LOAD_METADATA, columns, rows);
     }
 
     /**
