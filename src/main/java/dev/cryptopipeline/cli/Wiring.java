@@ -153,6 +153,17 @@ final class Wiring {
                     + " PGPASSWORD or ~/.pgpass)").orElse("jdbc:postgresql://localhost:5432/crypto?user=crypto");
             throw new PipelineException.BadInput("--jdbc-url must start with jdbc:postgresql:, e.g. " + example);
         }
+        if (jdbcUrl.startsWith("jdbc:postgresql://")) {
+            String authority = jdbcUrl.substring("jdbc:postgresql://".length()).split("[/?]", 2)[0];
+            if (authority.contains("@")) {
+                // The driver would take "user:secret@host" for a host name, and its error would show the password.
+                String example = jdbcForm(jdbcUrl.substring("jdbc:".length()))
+                        .orElse("jdbc:postgresql://HOST[:PORT]/DATABASE?user=NAME");
+                throw new PipelineException.BadInput("--jdbc-url cannot carry user[:password]@ before the host (the"
+                        + " PostgreSQL driver does not read it): use " + example + ", the password in PGPASSWORD or"
+                        + " ~/.pgpass");
+            }
+        }
         Properties parsed = parse(jdbcUrl);
         Optional<Secret> password = Optional.ofNullable(parsed.getProperty("password")).filter(p -> !p.isEmpty())
                 .map(Secret::new);

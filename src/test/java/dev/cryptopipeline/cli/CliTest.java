@@ -222,6 +222,15 @@ class CliTest {
     }
 
     @Test
+    void user_and_password_before_the_host_of_a_jdbc_url_are_refused_and_the_password_never_shown() {
+        CliRun run = cli("status", "--jdbc-url", "jdbc:postgresql://loader:s3cret@db.example:5433/crypto?ssl=true");
+        assertUsageError(run, "--jdbc-url cannot carry user[:password]@ before the host (the PostgreSQL driver does"
+                + " not read it): use jdbc:postgresql://db.example:5433/crypto?user=loader&ssl=true, the password in"
+                + " PGPASSWORD or ~/.pgpass");
+        assertThat(run.err()).doesNotContain("s3cret");
+    }
+
+    @Test
     void a_config_file_that_does_not_exist_is_refused() {
         assertUsageError(cli("status", "--config", dataDir.resolve("nope.properties").toString()),
                 "does not exist");
