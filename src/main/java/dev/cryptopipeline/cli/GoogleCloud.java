@@ -44,7 +44,8 @@ final class GoogleCloud {
     static String requireProject(PipelineConfig.GcpConfig gcp) {
         return project(gcp).orElseThrow(() -> new PipelineException.BadInput("No Google Cloud project: set"
                 + " --gcp-project or GOOGLE_CLOUD_PROJECT (it runs the BigQuery jobs; the default lake is"
-                + " gs://<project>-crypto-lake, or set --lake)"));
+                + " gs://<project>-crypto-lake, or set --lake); to try the tool without a Google Cloud account, add"
+                + " --source synthetic"));
     }
 
     static BigQuery bigquery(PipelineConfig.GcpConfig gcp) {

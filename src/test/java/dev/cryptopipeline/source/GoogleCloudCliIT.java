@@ -53,6 +53,7 @@ class GoogleCloudCliIT {
         CliRun run = CliRun.run("backfill", "--start-date", YESTERDAY, "--source", "bigquery", "--bigquery-endpoint",
                 "http://127.0.0.1:9", "--lake", "gs://b/p", "--data-dir", dataDir.toString(), "--dry-run");
         assertThat(run.exitCode()).as(run.toString()).isEqualTo(2);
-        assertThat(run.err()).contains("No Google Cloud project: set --gcp-project or GOOGLE_CLOUD_PROJECT");
+        assertThat(run.err()).contains("No Google Cloud project: set --gcp-project or GOOGLE_CLOUD_PROJECT")
+                .contains("without a Google Cloud account, add --source synthetic");
     }
 }
