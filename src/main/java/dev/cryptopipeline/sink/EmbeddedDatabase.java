@@ -194,6 +194,12 @@ public final class EmbeddedDatabase implements Database {
                             + " move it aside (mv " + pgDir + " " + pgDir + ".broken) and run again to create a new"
                             + " one");
                 }
+                Optional<Long> stale = Postmaster.removeStalePidFile(pgDir);
+                if (stale.isPresent()) {
+                    log.info("Removed the postmaster.pid of the embedded PostgreSQL killed earlier: its pid {} is now a"
+                            + " zombie not yet reaped or another program, which PostgreSQL would take for a server"
+                            + " still running", stale.get());
+                }
                 EmbeddedPostgres pg = server(pgDir, password).start();
                 STARTED.put(dataDir, pg);
                 EmbeddedPassword.require(pg, pgDir, password);

@@ -44,6 +44,59 @@ record Postmaster(long pid, int port, String state) {
         }
     }
 
+    /**
+     * Removes the {@code postmaster.pid} of a server that is no longer running, when PostgreSQL itself would refuse to
+     * start because of it: its pid still names a process, either the killed postmaster as a zombie that nothing has
+     * reaped yet (a container whose first process does not reap orphans) or another program that was given the pid
+     * since (a restarted container). PostgreSQL's own check, that no process of the old server is still attached to
+     * its shared memory, is made here first: while one is, the file stays, and PostgreSQL says so.
+     *
+     * @return the pid the removed file named, if one was removed
+     */
+    static Optional<Long> removeStalePidFile(Path pgDir) throws IOException {
+        Path file = pgDir.resolve("postmaster.pid");
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+        if (of(pgDir).isPresent() || lines.size() < 7) {
+            return Optional.empty();
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(lines.get(0).trim());
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+        if (ProcessHandle.of(pid).isEmpty() || attached(lines.get(6)) != 0) {
+            // No such process: PostgreSQL takes the file for stale itself, after the same shared memory check.
+            return Optional.empty();
+        }
+        Files.delete(file);
+        return Optional.of(pid);
+    }
+
+    /**
+     * The processes attached to the System V shared memory segment of a {@code postmaster.pid}'s seventh line
+     * ({@code key shmid}): 0 if the segment is gone, -1 if that cannot be told.
+     */
+    private static long attached(String keyAndId) {
+        String[] ids = keyAndId.trim().split("\\s+");
+        Path table = Path.of("/proc/sysvipc/shm");
+        if (ids.length < 2 || !Files.isReadable(table)) {
+            return -1;
+        }
+        try (var rows = Files.lines(table)) {
+            // Columns: key shmid perms size cpid lpid nattch ...
+            return rows.skip(1).map(r -> r.trim().split("\\s+")).filter(c -> c.length > 6 && c[1].equals(ids[1]))
+                    .mapToLong(c -> Long.parseLong(c[6])).findFirst().orElse(0);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** Whether it is shutting down (and so refuses new connections). */
     boolean stopping() {
         return state.equals("stopping");

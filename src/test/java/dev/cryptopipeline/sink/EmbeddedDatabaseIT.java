@@ -99,6 +99,32 @@ class EmbeddedDatabaseIT {
     }
 
     @Test
+    void a_postmaster_pid_left_by_a_killed_server_whose_pid_now_names_another_process_does_not_stop_the_start()
+            throws Exception {
+        // given: the file a server killed with kill -9 leaves, its pid now another live process (the killed
+        // postmaster as an unreaped zombie, or a program given the pid since): PostgreSQL alone refuses to start
+        String pidFile;
+        try (EmbeddedDatabase db = EmbeddedDatabase.open(dir)) {
+            pidFile = Files.readString(dir.resolve("postgres/postmaster.pid"));
+        }
+        Process other = new ProcessBuilder("sleep", "60").start();
+        try {
+            Files.writeString(dir.resolve("postgres/postmaster.pid"),
+                    other.pid() + pidFile.substring(pidFile.indexOf('\n')));
+            long t0 = System.nanoTime();
+            // when
+            try (EmbeddedDatabase db = EmbeddedDatabase.open(dir, false)) {
+                // then: started at once, not after the 60 s startup wait
+                assertThat(selectOne(db)).isEqualTo(1);
+            }
+            assertThat((System.nanoTime() - t0) / 1_000_000_000).isLessThan(20);
+            assertThat(other.isAlive()).isTrue();
+        } finally {
+            other.destroy();
+        }
+    }
+
+    @Test
     void a_creation_left_unfinished_is_removed_and_the_database_is_made_whole_in_place() throws Exception {
         // given: what a run killed while initdb worked leaves (CrashIT kills real runs there)
         Path leftover = dir.resolve(EmbeddedDatabase.NEW_CLUSTER_PREFIX + "0123abcd");
