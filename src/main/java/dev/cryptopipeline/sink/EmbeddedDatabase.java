@@ -200,7 +200,7 @@ public final class EmbeddedDatabase implements Database {
                             + " zombie not yet reaped or another program, which PostgreSQL would take for a server"
                             + " still running", stale.get());
                 }
-                EmbeddedPostgres pg = server(pgDir, password).start();
+                EmbeddedPostgres pg = ServerStart.start(server(pgDir, password), pgDir);
                 STARTED.put(dataDir, pg);
                 EmbeddedPassword.require(pg, pgDir, password);
                 users.join();
@@ -310,6 +310,9 @@ public final class EmbeddedDatabase implements Database {
                 .setServerConfig("wal_level", "minimal")
                 .setServerConfig("max_wal_senders", "0")
                 .setPGStartupWait(Duration.ofSeconds(60))
+                // initdb's, pg_ctl's and the server's own messages, kept for the user (and read by ServerStart)
+                .setOutputRedirector(ProcessBuilder.Redirect.appendTo(ServerStart.logFile(pgDir).toFile()))
+                .setErrorRedirector(ProcessBuilder.Redirect.appendTo(ServerStart.logFile(pgDir).toFile()))
                 .setRegisterShutdownHook(false)
                 .setConnectConfig("password", password.reveal());
     }
@@ -331,7 +334,7 @@ public final class EmbeddedDatabase implements Database {
         }
         long t0 = System.nanoTime();
         Path temp = dataDir.resolve(NEW_CLUSTER_PREFIX + Long.toHexString(new SecureRandom().nextLong()));
-        EmbeddedPostgres pg = server(temp, password).start();
+        EmbeddedPostgres pg = ServerStart.start(server(temp, password), temp);
         try {
             EmbeddedPassword.require(pg, temp, password);
         } finally {

@@ -125,6 +125,25 @@ class EmbeddedDatabaseIT {
     }
 
     @Test
+    void a_server_that_cannot_start_fails_at_once_with_its_own_reason_not_after_the_startup_wait() throws Exception {
+        // given: a setting the server refuses (an edit by hand)
+        EmbeddedDatabase.open(dir).close();
+        Files.writeString(dir.resolve("postgres/postgresql.auto.conf"), "shared_buffers = 'garbage'\n",
+                java.nio.file.StandardOpenOption.APPEND);
+        long t0 = System.nanoTime();
+        // when / then
+        assertThatThrownBy(() -> EmbeddedDatabase.open(dir, false)).isInstanceOf(PipelineException.Failed.class)
+                .hasMessage("The embedded PostgreSQL in " + dir.resolve("postgres") + " did not start: FATAL:"
+                        + " configuration file \"" + dir.resolve("postgres/postgresql.auto.conf") + "\" contains"
+                        + " errors (its log: " + dir.resolve("postgres.log") + "); or give --jdbc-url to use a"
+                        + " PostgreSQL server");
+        assertThat((System.nanoTime() - t0) / 1_000_000_000).isLessThan(20);
+        assertThat(Files.readString(dir.resolve("postgres.log"))).contains("invalid value for parameter"
+                + " \"shared_buffers\": \"garbage\"");
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+    }
+
+    @Test
     void a_creation_left_unfinished_is_removed_and_the_database_is_made_whole_in_place() throws Exception {
         // given: what a run killed while initdb worked leaves (CrashIT kills real runs there)
         Path leftover = dir.resolve(EmbeddedDatabase.NEW_CLUSTER_PREFIX + "0123abcd");
