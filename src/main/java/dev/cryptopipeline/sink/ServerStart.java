@@ -74,7 +74,9 @@ final class ServerStart {
             try {
                 watch.join(TimeUnit.SECONDS.toMillis(5));
             } catch (InterruptedException e) {
-                // the watcher's own interrupt, or a stop: handled below
+                if (failure.get() == null) {
+                    Thread.currentThread().interrupt(); // a stop request: keep it for the caller
+                }
             }
         }
         if (failure.get() != null) {
