@@ -23,7 +23,8 @@ final class StatusCommand implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--check", description = "Exit 3 unless the newest loaded day is at most --max-age-days old,"
-            + " there are no gaps and the last run did not fail; print one line saying why.")
+            + " there are no gaps, every loaded day still has its partition, no day differed from the source when"
+            + " last verified and the last run did not fail; print one line saying why.")
     boolean check;
 
     @Option(names = "--max-age-days", paramLabel = "N", defaultValue = "2",

@@ -6,6 +6,7 @@ import dev.cryptopipeline.config.PipelineConfig;
 import dev.cryptopipeline.lake.Lake;
 import dev.cryptopipeline.sink.Database;
 import dev.cryptopipeline.sink.Migrations;
+import dev.cryptopipeline.sink.PostgresSink;
 import dev.cryptopipeline.source.Source;
 import dev.cryptopipeline.state.Ledger;
 import dev.cryptopipeline.state.RunLock;
@@ -22,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
@@ -267,8 +269,11 @@ public final class Pipeline implements AutoCloseable {
                 throw new PipelineException.Failed("Nothing to show: schema " + config.pgSchema() + " is not set up in "
                         + database.describe() + "; check --pg-schema and --jdbc-url, or run 'crypto-pipeline setup'");
             }
-            return new StatusReport(config.pgSchema().name(), database.describe(), ledger.days(c),
-                    ledger.lastRun(c), RunLock.holder(c, config.pgSchema()), clock.instant());
+            List<Ledger.LoadedDay> days = ledger.days(c);
+            Set<LocalDate> partitions = PostgresSink.partitionDays(c, config.pgSchema());
+            return new StatusReport(config.pgSchema().name(), database.describe(), days, days.stream()
+                    .map(Ledger.LoadedDay::day).filter(d -> !partitions.contains(d)).toList(), ledger.lastRun(c),
+                    RunLock.holder(c, config.pgSchema()), clock.instant());
         } catch (SQLException e) {
             throw SqlErrors.translate(e, "reading the status");
         }

@@ -17,11 +17,14 @@ import java.util.Set;
  * The state of the target: loaded days, gaps between the first and last loaded day, trial loads, and the last run
  * (shown as {@code abandoned} when it says {@code running} but nobody holds the run lock any more).
  *
- * @param lockHolder who holds the run lock now, if anyone
- * @param asOf       when the ledger was read (verifications older than {@value #STALE_DAYS} days before it are old)
+ * @param withoutPartition loaded days whose partition is no longer in the table (dropped or detached by hand)
+ * @param lockHolder       who holds the run lock now, if anyone
+ * @param asOf             when the ledger was read (verifications older than {@value #STALE_DAYS} days before it
+ *                         are old)
  */
 public record StatusReport(String schema, String database, List<Ledger.LoadedDay> days,
-                           Optional<Ledger.Run> lastRun, Optional<String> lockHolder, Instant asOf) {
+                           List<LocalDate> withoutPartition, Optional<Ledger.Run> lastRun,
+                           Optional<String> lockHolder, Instant asOf) {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Outcomes that mean the last run failed and needs a look. */
     private static final Set<String> FAILED = Set.of("failed", "data-check", "bad-input");
@@ -32,12 +35,13 @@ public record StatusReport(String schema, String database, List<Ledger.LoadedDay
 
     public StatusReport {
         days = List.copyOf(days);
+        withoutPartition = List.copyOf(withoutPartition);
     }
 
     /** The state as of now. */
-    public StatusReport(String schema, String database, List<Ledger.LoadedDay> days, Optional<Ledger.Run> lastRun,
-                        Optional<String> lockHolder) {
-        this(schema, database, days, lastRun, lockHolder, Instant.now());
+    public StatusReport(String schema, String database, List<Ledger.LoadedDay> days, List<LocalDate> withoutPartition,
+                        Optional<Ledger.Run> lastRun, Optional<String> lockHolder) {
+        this(schema, database, days, withoutPartition, lastRun, lockHolder, Instant.now());
     }
 
     /** Loaded days never compared with the source since their load. */
@@ -118,6 +122,9 @@ public record StatusReport(String schema, String database, List<Ledger.LoadedDay
         if (!gaps.isEmpty()) {
             problems.add(gaps.stream().mapToLong(Gap::days).sum() + " day(s) missing: " + describe(gaps, 3));
         }
+        if (!withoutPartition.isEmpty()) {
+            problems.add(withoutPartitionText(3));
+        }
         List<LocalDate> differing = differing();
         if (!differing.isEmpty()) {
             problems.add(differing.size() + " day(s) differed from the source when last verified: "
@@ -132,7 +139,7 @@ public record StatusReport(String schema, String database, List<Ledger.LoadedDay
     /**
      * One JSON object: {@code {"schema", "days":[{"day","rows","loaded_at","reason","query_limit"?,"verified_at",
      * "verification"}], "verification":{"stale_after_days","never_verified":[...],"verified_long_ago":[...],
-     * "differing":[...]}, "gaps":[{"from","to","days"}], "trial_days":[...], "last_run":{...} or null,
+     * "differing":[...]}, "gaps":[{"from","to","days"}], "without_partition":[...], "trial_days":[...], "last_run":{...} or null,
      * "lock_holder": ... or null}}, days ascending, times ISO-8601 UTC.
      */
     public String toJson() {
@@ -162,6 +169,8 @@ public record StatusReport(String schema, String database, List<Ledger.LoadedDay
         ArrayNode gs = root.putArray("gaps");
         gaps().forEach(g -> gs.addObject().put("from", g.first().toString()).put("to", g.last().toString())
                 .put("days", g.days()));
+        ArrayNode wp = root.putArray("without_partition");
+        withoutPartition.forEach(d -> wp.add(d.toString()));
         ArrayNode ts = root.putArray("trial_days");
         trialDays().forEach(d -> ts.add(d.toString()));
         Optional<Ledger.Run> run = effectiveLastRun();
@@ -197,6 +206,13 @@ public record StatusReport(String schema, String database, List<Ledger.LoadedDay
         return root.toString();
     }
 
+    private String withoutPartitionText(int max) {
+        return withoutPartition.size() + " loaded day(s) have no partition in " + schema + ".token_transfers (dropped"
+                + " or detached by hand?): " + VerifyReport.ranges(withoutPartition, max) + "; load them again with"
+                + " 'crypto-pipeline backfill --reload --start-date " + withoutPartition.get(0) + " --end-date "
+                + withoutPartition.get(withoutPartition.size() - 1) + "'";
+    }
+
     /** A readable table for a terminal: a summary, then the last {@value #TABLE_DAYS} days. */
     public String toTable() {
         StringBuilder b = new StringBuilder();
@@ -208,6 +224,9 @@ public record StatusReport(String schema, String database, List<Ledger.LoadedDay
         List<Gap> gaps = gaps();
         b.append("Gaps:     ").append(gaps.isEmpty() ? "none" : gaps.stream().mapToLong(Gap::days).sum()
                 + " day(s) missing: " + describe(gaps, 10)).append('\n');
+        if (!withoutPartition.isEmpty()) {
+            b.append("Missing:  ").append(withoutPartitionText(10)).append('\n');
+        }
         List<LocalDate> trials = trialDays();
         if (!trials.isEmpty()) {
             b.append("Trials:   ").append(trials.size()).append(" day(s) loaded with --query-limit (partial): ")

@@ -19,7 +19,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.zip.ZipException;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
@@ -118,6 +120,28 @@ public final class PostgresSink {
     /** The partition table name of a day, e.g. {@code token_transfers_p20240101}. */
     public static String partitionName(LocalDate day) {
         return "token_transfers_p" + PARTITION_SUFFIX.format(day);
+    }
+
+    /** The days whose partition is attached to {@code schema.token_transfers} now. */
+    public static Set<LocalDate> partitionDays(Connection c, Identifier schema) throws SQLException {
+        Set<LocalDate> days = new HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT c.relname FROM pg_inherits i
+                  JOIN pg_class c ON c.oid = i.inhrelid
+                  JOIN pg_class p ON p.oid = i.inhparent
+                  JOIN pg_namespace n ON n.oid = p.relnamespace
+                 WHERE n.nspname = ? AND p.relname = 'token_transfers'""")) {
+            ps.setString(1, schema.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String name = rs.getString(1);
+                    if (name.matches("token_transfers_p\\d{8}")) {
+                        days.add(LocalDate.parse(name.substring(name.length() - 8), PARTITION_SUFFIX));
+                    }
+                }
+            }
+        }
+        return days;
     }
 
     /** The first instant of a UTC day as a SQL literal. */

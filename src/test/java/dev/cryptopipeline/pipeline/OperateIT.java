@@ -93,6 +93,34 @@ class OperateIT {
     }
 
     @Test
+    void a_loaded_day_whose_partition_was_dropped_or_detached_by_hand_is_a_problem_until_reloaded() throws Exception {
+        // given: three days loaded, then a DBA drops one day's partition and detaches another's
+        assertThat(cli("backfill", "--start-date", YESTERDAY.minusDays(2).toString()).exitCode()).isZero();
+        try (Connection c = TestPostgres.superuser(); var st = c.createStatement()) {
+            st.execute("DROP TABLE " + schema + ".token_transfers_p" + YESTERDAY.minusDays(2).toString()
+                    .replace("-", ""));
+            st.execute("ALTER TABLE " + schema + ".token_transfers DETACH PARTITION " + schema + ".token_transfers_p"
+                    + YESTERDAY.toString().replace("-", ""));
+        }
+        // when
+        CliRun check = cli("status", "--check");
+        CliRun table = cli("status");
+        // then: the ledger alone would say all is well
+        assertThat(check.exitCode()).as(check.toString()).isEqualTo(3);
+        assertThat(check.out()).contains("2 loaded day(s) have no partition in " + schema + ".token_transfers")
+                .contains(YESTERDAY.minusDays(2) + ", " + YESTERDAY)
+                .contains("'crypto-pipeline backfill --reload --start-date " + YESTERDAY.minusDays(2)
+                        + " --end-date " + YESTERDAY + "'");
+        assertThat(table.out()).contains("Missing:  2 loaded day(s) have no partition");
+        // and the command it gives puts them back
+        assertThat(cli("backfill", "--reload", "--start-date", YESTERDAY.minusDays(2).toString(), "--end-date",
+                YESTERDAY.toString()).exitCode()).isZero();
+        CliRun ok = cli("status", "--check");
+        assertThat(ok.exitCode()).as(ok.toString()).isZero();
+        assertThat(cli("verify").exitCode()).isZero();
+    }
+
+    @Test
     void trial_loads_are_marked_and_a_backfill_without_the_limit_replaces_them() throws Exception {
         // given: a trial of two days
         CliRun trial = cli("backfill", "--start-date", YESTERDAY.minusDays(1).toString(), "--query-limit", "5");
