@@ -541,7 +541,21 @@ public final class BigQuerySource implements Source {
         }
         Manifest manifest = new Manifest(day, folderId, name(), rows, TransferColumn.names(), files, sourceJobs,
                 request.queryLimit().isPresent() ? request.queryLimit().getAsInt() : null, clock.instant());
-        LakeLayout.writeManifest(lake, manifest);
+        try {
+            LakeLayout.writeManifest(lake, manifest);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // Another run with the same work (a second schema on the same lake) reattached to the same jobs and wrote
+            // the manifest first: the same export, which this run uses if it says the same.
+            Manifest theirs = LakeLayout.readManifest(lake, day, folderId);
+            if (theirs.rows() != rows || !theirs.files().equals(files)) {
+                throw new PipelineException.DataCheck("The export of " + day + " in " + lake.location() + "/"
+                        + folder + " already has a manifest that says " + theirs.rows() + " rows in "
+                        + theirs.files().size() + " files, not " + rows + " in " + files.size()
+                        + "; the old data of the day was kept");
+            }
+            log.info("Another run wrote the manifest of {} in {}/{} first; using it", day, lake.location(), folder);
+            return theirs;
+        }
         log.info("Exported {} rows for {} into {} files of {}/{}", rows, day, files.size(), lake.location(), folder);
         return manifest;
     }

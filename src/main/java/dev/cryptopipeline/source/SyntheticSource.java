@@ -98,10 +98,11 @@ public final class SyntheticSource implements Source {
             long started = System.nanoTime();
             try {
                 String folder;
+                String key = null;
                 if (request.fresh()) {
                     folder = request.runId();
                 } else {
-                    String key = LakeLayout.workKey(clock.instant(), name(), GENERATOR_VERSION, day.toString(),
+                    key = LakeLayout.workKey(clock.instant(), name(), GENERATOR_VERSION, day.toString(),
                             Integer.toString(rowsPerDay), String.valueOf(request.queryLimit()), lake.location());
                     Optional<Manifest> done = LakeLayout.finishedExport(lake, day, key);
                     if (done.isPresent()) {
@@ -112,7 +113,23 @@ public final class SyntheticSource implements Source {
                     }
                     folder = LakeLayout.newFolder(lake, day, key);
                 }
-                Manifest m = exportDay(day, folder, request.queryLimit(), lake);
+                Manifest m;
+                for (int attempt = 1; ; attempt++) {
+                    try {
+                        m = exportDay(day, folder, request.queryLimit(), lake);
+                        break;
+                    } catch (java.nio.file.FileAlreadyExistsException e) {
+                        // Another run (a second schema on the same lake) chose the same folder a moment earlier:
+                        // its copy stays whole, this run writes one of its own.
+                        if (key == null || attempt == 3) {
+                            throw e;
+                        }
+                        String taken = folder;
+                        folder = LakeLayout.newFolder(lake, day, key);
+                        log.info("Another run is exporting {} into {}/{} at the same time; writing {} instead", day,
+                                lake.location(), LakeLayout.runPrefix(day, taken), LakeLayout.runPrefix(day, folder));
+                    }
+                }
                 log.info("Exported {} rows for {} into {} files of {}/{} in {} ms", m.rows(), day, m.files().size(),
                         lake.location(), LakeLayout.runPrefix(day, folder), (System.nanoTime() - started) / 1_000_000);
                 exported.accept(m);

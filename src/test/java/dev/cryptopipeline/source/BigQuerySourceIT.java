@@ -349,6 +349,59 @@ class BigQuerySourceIT {
                 .path("maximumBytesBilled").asLong()).isEqualTo(3_000_000_000L));
     }
 
+    /** The lake, where another run writes each manifest (as {@code theirs} makes it) just before this one does. */
+    private static Lake withAnotherRunFirst(Lake lake, java.util.function.UnaryOperator<String> theirs) {
+        return new dev.cryptopipeline.lake.ForwardingLake() {
+            @Override
+            protected Lake delegate() {
+                return lake;
+            }
+
+            @Override
+            public java.io.OutputStream create(String key) throws java.io.IOException {
+                if (!key.endsWith(LakeLayout.MANIFEST)) {
+                    return lake.create(key);
+                }
+                return new java.io.ByteArrayOutputStream() {
+                    @Override
+                    public void close() throws java.io.IOException {
+                        try (java.io.OutputStream other = lake.create(key)) {
+                            other.write(theirs.apply(toString(StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8));
+                        }
+                        try (java.io.OutputStream mine = lake.create(key)) {
+                            mine.write(toByteArray());
+                        }
+                    }
+                };
+            }
+        };
+    }
+
+    @Test
+    void a_manifest_another_run_of_the_same_work_wrote_first_is_used_when_it_says_the_same() throws Exception {
+        // given: Cloud Storage over HTTP (its 412 for an object that exists), and a second schema's run on the same
+        // lake, reattached to the same jobs, that wins each manifest
+        try (dev.cryptopipeline.lake.FakeGcs http = new dev.cryptopipeline.lake.FakeGcs();
+             com.google.cloud.storage.Storage storage = com.google.cloud.storage.StorageOptions.newBuilder()
+                     .setHost(http.endpoint()).setProjectId("p")
+                     .setCredentials(com.google.cloud.NoCredentials.getInstance()).build().getService()) {
+            GcsLake shared = new GcsLake(storage, "gs://lake-bucket/prod", "US", 30);
+            shared.prepare();
+            BigQueryExports.writeExtractsInto(fake, http);
+            // when
+            List<Manifest> manifests = source().export(DAYS, "r", OptionalInt.empty(),
+                    withAnotherRunFirst(shared, m -> m));
+            // then
+            assertThat(manifests).extracting(Manifest::rows).containsExactly(120L, 80L, 1L);
+            // and one that says otherwise is a failed data check
+            fake.sourceRows.put(D1.plusDays(5), 7L);
+            assertThatThrownBy(() -> source().export(List.of(D1.plusDays(5)), "r", OptionalInt.empty(),
+                    withAnotherRunFirst(shared, m -> m.replace("\"rows\" : 7", "\"rows\" : 8"))))
+                    .isInstanceOf(PipelineException.DataCheck.class)
+                    .hasMessageContaining("already has a manifest that says 8 rows in 2 files, not 7 in 2");
+        }
+    }
+
     @Test
     void a_cap_below_the_minimum_charge_is_refused_before_any_job() {
         BigQuerySource capped = BigQueryExports.source(fake, Optional.of(1000L), CLOCK);

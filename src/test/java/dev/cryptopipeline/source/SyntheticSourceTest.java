@@ -51,6 +51,48 @@ class SyntheticSourceTest {
     }
 
     @Test
+    void a_run_that_loses_the_race_for_an_export_folder_to_another_run_writes_a_folder_of_its_own() throws Exception {
+        // given: another run (a second schema on the same lake) finishes the same first file a moment earlier
+        LocalLake shared = new LocalLake(dir);
+        byte[] theirs = "their file".getBytes(StandardCharsets.UTF_8);
+        java.util.concurrent.atomic.AtomicBoolean raced = new java.util.concurrent.atomic.AtomicBoolean();
+        dev.cryptopipeline.lake.Lake racing = new dev.cryptopipeline.lake.ForwardingLake() {
+            @Override
+            protected dev.cryptopipeline.lake.Lake delegate() {
+                return shared;
+            }
+
+            @Override
+            public java.io.OutputStream create(String key) throws IOException {
+                if (key.endsWith("part-00000.csv.gz") && !raced.getAndSet(true)) {
+                    try (java.io.OutputStream other = shared.create(key)) {
+                        other.write(theirs);
+                    }
+                }
+                return shared.create(key);
+            }
+        };
+        // when
+        List<Manifest> exported = new java.util.ArrayList<>();
+        new SyntheticSource(12, 100, CLOCK).export(List.of(DAY), new Source.ExportRequest("r1", OptionalInt.empty(),
+                false), racing, exported::add);
+        Manifest m = exported.get(0);
+        // then: this run's export is whole in the next folder, and the other run's file is untouched
+        assertThat(m.runId()).endsWith("-2");
+        assertThat(m.rows()).isEqualTo(12);
+        assertThat(read(shared, LakeLayout.runPrefix(DAY, m.runId()) + "part-00000.csv.gz")).isEqualTo(new String(
+                getClass().getResourceAsStream("/golden/synthetic-2024-01-01-12rows.csv").readAllBytes(),
+                StandardCharsets.UTF_8));
+        String first = m.runId().substring(0, m.runId().length() - 1) + "1";
+        try (InputStream in = shared.open(LakeLayout.runPrefix(DAY, first) + "part-00000.csv.gz")) {
+            assertThat(in.readAllBytes()).isEqualTo(theirs);
+        }
+        try (var leftovers = Files.walk(dir)) {
+            assertThat(leftovers.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".tmp-"));
+        }
+    }
+
+    @Test
     void the_same_settings_give_the_same_bytes_and_a_limit_keeps_the_first_rows() throws Exception {
         LocalLake a = new LocalLake(dir.resolve("a"));
         LocalLake b = new LocalLake(dir.resolve("b"));
