@@ -214,6 +214,10 @@ final class Wiring {
     static Pipeline open(CommonOptions o, SourceOptions s, RunOptions r, boolean allowEmpty, boolean createDatabase,
                          Map<String, String> env, String command, List<String> args) {
         PipelineConfig config = config(o, s, r, allowEmpty, env);
+        if (createDatabase && (command.equals("setup") || config.database().embeddedServer()
+                || config.lake().startsWith(config.dataDir() + "/"))) {
+            checkCreatable(config.dataDir());
+        }
         // Looked up here, not in a static field: --help and --version never start the logging library.
         LoggerFactory.getLogger(Wiring.class).info("crypto-pipeline {}: {}", command, describe(config));
         Clock clock = Clock.systemUTC();
@@ -223,6 +227,27 @@ final class Wiring {
         Lake lake = lake(config);
         Progress progress = Main.terminalProgress(o.verbose, r != null && r.json);
         return open(config, command, args, source, lake, clock, database(config, createDatabase), progress);
+    }
+
+    /**
+     * Refuses, before anything is written, a data directory that does not exist and cannot be made: the default one
+     * under a HOME that does not exist or is not writable (a system user's {@code /nonexistent}), for one. Otherwise
+     * the first thing to fail is the lake folder or the embedded server, and their messages point elsewhere.
+     */
+    static void checkCreatable(Path dataDir) {
+        if (Files.isDirectory(dataDir)) {
+            return;
+        }
+        Path existing = dataDir.getParent();
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing != null && (!Files.isDirectory(existing) || !Files.isWritable(existing))) {
+            throw new PipelineException.BadInput("Cannot create the data directory " + dataDir + ": " + existing
+                    + (Files.isDirectory(existing) ? " is not writable" : " is not a folder") + " for user "
+                    + System.getProperty("user.name") + "; give --data-dir (or CRYPTO_PIPELINE_HOME) a folder it can"
+                    + " write");
+        }
     }
 
     /** Opens a pipeline that only reads the database and never creates anything (status). */

@@ -45,6 +45,25 @@ class CliTest {
     }
 
     @Test
+    void a_data_directory_that_cannot_be_made_is_refused_before_anything_is_written() throws Exception {
+        // given: a folder under a file (as under a HOME that is not writable, which root cannot be shown here)
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("crypto-pipeline-home", ".txt");
+        try {
+            for (String[] args : List.of(new String[] {"setup", "--source", "synthetic"},
+                    new String[] {"backfill", "--source", "synthetic", "--start-date", "2024-01-01"})) {
+                List<String> all = new ArrayList<>(List.of(args));
+                all.addAll(List.of("--data-dir", file.resolve("data").toString()));
+                assertUsageError(CliRun.run(all.toArray(String[]::new)), "Cannot create the data directory "
+                        + file.resolve("data") + ": " + file + " is not a folder for user "
+                        + System.getProperty("user.name") + "; give --data-dir (or CRYPTO_PIPELINE_HOME) a folder it"
+                        + " can write");
+            }
+        } finally {
+            java.nio.file.Files.delete(file);
+        }
+    }
+
+    @Test
     void a_data_directory_that_is_a_file_is_refused_for_every_command() throws Exception {
         java.nio.file.Path file = java.nio.file.Files.createTempFile("crypto-pipeline-notes", ".txt");
         try {
