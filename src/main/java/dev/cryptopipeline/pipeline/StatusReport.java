@@ -139,8 +139,8 @@ public record StatusReport(String schema, String database, List<Ledger.LoadedDay
     /**
      * One JSON object: {@code {"schema", "days":[{"day","rows","loaded_at","reason","query_limit"?,"verified_at",
      * "verification"}], "verification":{"stale_after_days","never_verified":[...],"verified_long_ago":[...],
-     * "differing":[...]}, "gaps":[{"from","to","days"}], "without_partition":[...], "trial_days":[...], "last_run":{...} or null,
-     * "lock_holder": ... or null}}, days ascending, times ISO-8601 UTC.
+     * "differing":[...]}, "gaps":[{"from","to","days"}], "without_partition":[...], "trial_days":[...],
+     * "last_run":{...} or null, "lock_holder": ... or null}}, days ascending, times ISO-8601 UTC.
      */
     public String toJson() {
         ObjectNode root = JSON.createObjectNode();

@@ -235,7 +235,8 @@ public final class BigQuerySource implements Source {
                     + String.format(Locale.ROOT, "%.2f GiB, about $%.4f", bytes / (double) GIB,
                     bytes / (double) (1L << 40) * USD_PER_TIB) + " on demand), capped at " + cap(segment)
                     + " bytes; then one query counting the staged rows per day (8 bytes a row, at least "
-                    + MIN_BILLED + " bytes billed) and " + segment.size() + " free extract job" + (segment.size() == 1 ? "" : "s"));
+                    + MIN_BILLED + " bytes billed) and " + segment.size() + " free extract job"
+                    + (segment.size() == 1 ? "" : "s"));
         }
         lines.add("bigquery: estimated total " + total + " bytes, about $"
                 + String.format(Locale.ROOT, "%.4f", total / (double) (1L << 40) * USD_PER_TIB)

@@ -366,7 +366,8 @@ class BigQuerySourceIT {
                     @Override
                     public void close() throws java.io.IOException {
                         try (java.io.OutputStream other = lake.create(key)) {
-                            other.write(theirs.apply(toString(StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8));
+                            other.write(theirs.apply(toString(StandardCharsets.UTF_8))
+                                    .getBytes(StandardCharsets.UTF_8));
                         }
                         try (java.io.OutputStream mine = lake.create(key)) {
                             mine.write(toByteArray());
