@@ -229,7 +229,8 @@ public final class Pipeline implements AutoCloseable {
                         millisSince(t0), false, List.of(), null, null);
                 s.finish(report.outcome(), report.problem(), report.exitCode().value(), 0);
                 return report;
-            } catch (PipelineException e) {
+            } catch (PipelineException thrown) {
+                PipelineException e = bySignal(thrown);
                 s.finish(RunReport.outcome(e.exitCode()), e.getMessage(), e.exitCode().value(), 0);
                 throw e;
             } catch (SQLException e) {
@@ -474,8 +475,8 @@ public final class Pipeline implements AutoCloseable {
     private PipelineException ended(RunSession s, String command, String runId, DayPlan plan,
                                     List<RunReport.DayLoad> loads, List<DayCheck> checks, StagePipeline pipeline,
                                     int jobs, long t0, PipelineException e) {
-        PipelineException shown = e;
-        if (e instanceof PipelineException.Interrupted i) {
+        PipelineException shown = bySignal(e);
+        if (shown instanceof PipelineException.Interrupted i) {
             shown = new PipelineException.Interrupted("interrupted: " + loads.size() + " of "
                     + plan.toLoad().size() + " day" + (plan.toLoad().size() == 1 ? "" : "s")
                     + " loaded; run again to finish", i.exitCode());
@@ -486,6 +487,18 @@ public final class Pipeline implements AutoCloseable {
         remember(report);
         s.finish(report.outcome(), shown.getMessage(), shown.exitCode().value(), loads.size());
         return shown;
+    }
+
+    /**
+     * An interruption as the signal that stopped the run ends it: code that notices a thread interrupt (a source
+     * generating or waiting) throws with Ctrl-C's exit code, whatever the signal was.
+     */
+    private PipelineException bySignal(PipelineException e) {
+        PipelineException.Interrupted signal = stopped;
+        if (e instanceof PipelineException.Interrupted && signal != null && e.exitCode() != signal.exitCode()) {
+            return new PipelineException.Interrupted(e.getMessage(), signal.exitCode());
+        }
+        return e;
     }
 
     private RunReport remember(RunReport report) {

@@ -121,6 +121,38 @@ class InterruptIT {
     }
 
     @Test
+    void sigterm_stops_a_verify_with_exit_143_recorded_as_interrupted() throws Exception {
+        // given: six loaded days, whose fingerprints a verify computes one after the other
+        String schema = TestPostgres.newSchema("signalv");
+        ChildRun load = ChildRun.start(args(schema, "backfill", "--start-date", FIRST.toString(), "--end-date",
+                LAST.toString()));
+        assertThat(load.waitFor(120)).as(load.all()).isZero();
+        List<String> verify = new ArrayList<>(Arrays.asList(args(schema, "verify")));
+        verify.removeAll(List.of("--jobs", "2"));
+        ChildRun run = ChildRun.start(verify.toArray(String[]::new));
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (run.count("crypto-pipeline verify:") == 0 && run.process.isAlive()
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+        Thread.sleep(700); // into the fingerprints of 900,000 rows, which take seconds
+        assertThat(run.process.isAlive()).as(run.all()).isTrue();
+        // when: SIGTERM while it computes (a source notices a thread interrupt, as Ctrl-C's)
+        new ProcessBuilder("kill", "-TERM", Long.toString(pidOf(run))).start().waitFor();
+        int code = run.waitFor(60);
+        // then: the signal's own code, on the exit and in the runs ledger
+        assertThat(code).as(run.all()).isEqualTo(143);
+        try (Connection c = TestPostgres.superuser(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT command, outcome, exit_code FROM " + schema
+                     + ".runs ORDER BY started_at DESC LIMIT 1")) {
+            rs.next();
+            assertThat(rs.getString(1)).isEqualTo("verify");
+            assertThat(rs.getString(2)).isEqualTo("interrupted");
+            assertThat(rs.getInt(3)).isEqualTo(143);
+        }
+    }
+
+    @Test
     void under_nohup_a_sighup_is_ignored_and_the_backfill_finishes() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/nohup")), "nohup is installed");
         String schema = TestPostgres.newSchema("nohup");
