@@ -61,6 +61,9 @@ final class EmbeddedPassword {
         try (Connection c = pg.getPostgresDatabase().getConnection();
              java.sql.Statement st = c.createStatement()) {
             st.execute("SET password_encryption = 'scram-sha-256'");
+            // The server's log (postgres.log) must never show the statement that carries the password.
+            st.execute("SET log_statement = 'none'; SET log_min_error_statement = 'panic';"
+                    + " SET log_min_duration_statement = -1");
             st.execute("ALTER ROLE postgres PASSWORD '" + password.reveal().replace("'", "''") + "'");
             Files.writeString(hba, HBA_MARKER + "\n"
                     + "local all all scram-sha-256\n"

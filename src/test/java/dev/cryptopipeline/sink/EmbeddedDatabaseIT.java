@@ -144,6 +144,26 @@ class EmbeddedDatabaseIT {
     }
 
     @Test
+    void setting_the_password_leaves_it_out_of_the_server_s_log_even_when_every_statement_is_logged()
+            throws Exception {
+        // given: a new server that logs every statement and every error's statement into its log file
+        Path pgDir = dir.resolve("pg");
+        Path log = dir.resolve("server.log");
+        dev.cryptopipeline.config.Secret password = new dev.cryptopipeline.config.Secret("canary-Zq7-password");
+        try (io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg = io.zonky.test.db.postgres.embedded
+                .EmbeddedPostgres.builder().setDataDirectory(pgDir).setCleanDataDirectory(false)
+                .setLocaleConfig("locale", "C")
+                .setServerConfig("log_statement", "all").setServerConfig("log_min_error_statement", "info")
+                .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log.toFile())).start()) {
+            // when
+            EmbeddedPassword.require(pg, pgDir, password);
+        }
+        // then: the statements around it are logged, the one that carries the password is not
+        assertThat(Files.readString(log)).contains("SET password_encryption").doesNotContain("canary-Zq7-password");
+    }
+
+    @Test
     void a_creation_left_unfinished_is_removed_and_the_database_is_made_whole_in_place() throws Exception {
         // given: what a run killed while initdb worked leaves (CrashIT kills real runs there)
         Path leftover = dir.resolve(EmbeddedDatabase.NEW_CLUSTER_PREFIX + "0123abcd");
