@@ -122,6 +122,18 @@ public final class PostgresSink {
         return "token_transfers_p" + PARTITION_SUFFIX.format(day);
     }
 
+    /** Whether {@code schema.token_transfers} exists. */
+    public static boolean tableExists(Connection c, Identifier schema) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT 1 FROM pg_class p JOIN pg_namespace n ON n.oid = p.relnamespace
+                 WHERE n.nspname = ? AND p.relname = 'token_transfers'""")) {
+            ps.setString(1, schema.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
     /** The days whose partition is attached to {@code schema.token_transfers} now. */
     public static Set<LocalDate> partitionDays(Connection c, Identifier schema) throws SQLException {
         Set<LocalDate> days = new HashSet<>();

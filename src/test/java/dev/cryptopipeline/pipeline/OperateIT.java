@@ -118,6 +118,14 @@ class OperateIT {
         CliRun ok = cli("status", "--check");
         assertThat(ok.exitCode()).as(ok.toString()).isZero();
         assertThat(cli("verify").exitCode()).isZero();
+        // and a table dropped whole is named as such, not as days to reload
+        try (Connection c = TestPostgres.superuser(); var st = c.createStatement()) {
+            st.execute("DROP TABLE " + schema + ".token_transfers CASCADE");
+        }
+        CliRun gone = cli("status", "--check");
+        assertThat(gone.exitCode()).as(gone.toString()).isEqualTo(1);
+        assertThat(gone.err()).contains("Schema " + schema).contains("has its ledger but no token_transfers table"
+                + " (dropped by hand?)");
     }
 
     @Test
