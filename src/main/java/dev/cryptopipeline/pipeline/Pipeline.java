@@ -270,13 +270,11 @@ public final class Pipeline implements AutoCloseable {
                 throw new PipelineException.Failed("Nothing to show: schema " + config.pgSchema() + " is not set up in "
                         + database.describe() + "; check --pg-schema and --jdbc-url, or run 'crypto-pipeline setup'");
             }
-            if (!PostgresSink.tableExists(c, config.pgSchema())) {
-                throw new PipelineException.Failed("Schema " + config.pgSchema() + " in " + database.describe()
-                        + " has its ledger but no token_transfers table (dropped by hand?): restore it from a backup,"
-                        + " or load the days again into a new --pg-schema");
-            }
+            Set<LocalDate> partitions = PostgresSink.partitionDays(c, config.pgSchema()).orElseThrow(() ->
+                    new PipelineException.Failed("Schema " + config.pgSchema() + " in " + database.describe()
+                            + " has its ledger but no token_transfers table (dropped by hand?): restore it from a"
+                            + " backup, or load the days again into a new --pg-schema"));
             List<Ledger.LoadedDay> days = ledger.days(c);
-            Set<LocalDate> partitions = PostgresSink.partitionDays(c, config.pgSchema());
             return new StatusReport(config.pgSchema().name(), database.describe(), days, days.stream()
                     .map(Ledger.LoadedDay::day).filter(d -> !partitions.contains(d)).toList(), ledger.lastRun(c),
                     RunLock.holder(c, config.pgSchema()), clock.instant());

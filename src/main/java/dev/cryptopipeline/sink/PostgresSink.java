@@ -21,6 +21,7 @@ import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.zip.ZipException;
 import org.postgresql.PGConnection;
@@ -122,38 +123,32 @@ public final class PostgresSink {
         return "token_transfers_p" + PARTITION_SUFFIX.format(day);
     }
 
-    /** Whether {@code schema.token_transfers} exists. */
-    public static boolean tableExists(Connection c, Identifier schema) throws SQLException {
+    /**
+     * The days whose partition is attached to {@code schema.token_transfers} now, in one catalog query; empty if the
+     * table itself does not exist.
+     */
+    public static Optional<Set<LocalDate>> partitionDays(Connection c, Identifier schema) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
-                SELECT 1 FROM pg_class p JOIN pg_namespace n ON n.oid = p.relnamespace
-                 WHERE n.nspname = ? AND p.relname = 'token_transfers'""")) {
-            ps.setString(1, schema.name());
+                SELECT to_regclass(?) IS NOT NULL,
+                       ARRAY(SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                              WHERE i.inhparent = to_regclass(?))""")) {
+            String table = schema.quoted() + ".token_transfers";
+            ps.setString(1, table);
+            ps.setString(2, table);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
-    }
-
-    /** The days whose partition is attached to {@code schema.token_transfers} now. */
-    public static Set<LocalDate> partitionDays(Connection c, Identifier schema) throws SQLException {
-        Set<LocalDate> days = new HashSet<>();
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT c.relname FROM pg_inherits i
-                  JOIN pg_class c ON c.oid = i.inhrelid
-                  JOIN pg_class p ON p.oid = i.inhparent
-                  JOIN pg_namespace n ON n.oid = p.relnamespace
-                 WHERE n.nspname = ? AND p.relname = 'token_transfers'""")) {
-            ps.setString(1, schema.name());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    String name = rs.getString(1);
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return Optional.empty();
+                }
+                Set<LocalDate> days = new HashSet<>();
+                for (String name : (String[]) rs.getArray(2).getArray()) {
                     if (name.matches("token_transfers_p\\d{8}")) {
                         days.add(LocalDate.parse(name.substring(name.length() - 8), PARTITION_SUFFIX));
                     }
                 }
+                return Optional.of(days);
             }
         }
-        return days;
     }
 
     /** The first instant of a UTC day as a SQL literal. */
