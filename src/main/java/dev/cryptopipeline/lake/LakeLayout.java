@@ -25,6 +25,12 @@ public final class LakeLayout {
     public static final String MANIFEST = "_manifest.json";
     /** The folder of every export, ending with '/'. */
     public static final String ROOT = "token_transfers/";
+    /** Written into a run folder found damaged, with the reason: the folder is never reused. */
+    public static final String DAMAGED = "_damaged.txt";
+    /** How many damaged exports of the same work in a row before a run gives up on the lake. */
+    private static final int MAX_DAMAGED = 5;
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LakeLayout.class);
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .registerModule(new JavaTimeModule())
@@ -100,33 +106,97 @@ public final class LakeLayout {
      * what an interrupted run finished, while a later day's run exports afresh (the source may have changed).
      */
     public static String workKey(java.time.Instant now, String... parts) {
+        return java.time.format.DateTimeFormatter.BASIC_ISO_DATE.format(
+                LocalDate.ofInstant(now, java.time.ZoneOffset.UTC)) + "-" + hash(parts);
+    }
+
+    /** The first 10 hex digits of the SHA-256 of {@code parts}, each followed by a zero byte. */
+    private static String hash(String... parts) {
         try {
             java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
             for (String part : parts) {
                 sha.update(part.getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 sha.update((byte) 0);
             }
-            return java.time.format.DateTimeFormatter.BASIC_ISO_DATE.format(
-                    LocalDate.ofInstant(now, java.time.ZoneOffset.UTC)) + "-"
-                    + java.util.HexFormat.of().formatHex(sha.digest()).substring(0, 10);
+            return java.util.HexFormat.of().formatHex(sha.digest()).substring(0, 10);
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
 
     /**
-     * The finished export of {@code day} in a folder named {@code <key>-<anything>}, if any (the newest by name).
+     * What a run can reuse of an earlier export of the same work: the newest whole export of {@code day} in a folder
+     * named {@code <key>-<anything>}, if any, and the key a new export of the day goes under. An export whose files
+     * no longer match its manifest (one missing, cut short, or an extra one), or that a load found corrupt, is marked
+     * damaged and never reused: the work is then exported anew under a key derived from {@code key}, so a BigQuery
+     * export gets new job ids instead of reattaching to the ones that wrote the damaged folder.
      *
      * @throws PipelineException.Failed if the lake cannot be listed
      */
-    public static java.util.Optional<Manifest> finishedExport(Lake lake, LocalDate day, String key) {
+    public static Reuse reusableExport(Lake lake, LocalDate day, String key) {
+        String current = key;
         try {
-            List<String> runs = finishedRuns(lake, day).stream().filter(r -> r.startsWith(key + "-")).toList();
-            return runs.isEmpty() ? java.util.Optional.empty()
-                    : java.util.Optional.of(readManifest(lake, day, runs.get(runs.size() - 1)));
+            for (int generation = 0; generation < MAX_DAMAGED; generation++) {
+                String prefix = dayPrefix(day);
+                java.util.Set<String> finished = new java.util.TreeSet<>(java.util.Comparator.reverseOrder());
+                java.util.Set<String> damaged = new java.util.HashSet<>();
+                for (Lake.LakeObject o : lake.list(prefix + "run=" + current + "-")) {
+                    String rest = o.key().substring(prefix.length() + "run=".length());
+                    int slash = rest.indexOf('/');
+                    String name = slash < 0 ? "" : rest.substring(slash + 1);
+                    if (name.equals(MANIFEST)) {
+                        finished.add(rest.substring(0, slash));
+                    } else if (name.equals(DAMAGED)) {
+                        damaged.add(rest.substring(0, slash));
+                    }
+                }
+                boolean skipped = false;
+                for (String run : finished) {
+                    if (damaged.contains(run)) {
+                        skipped = true;
+                        continue;
+                    }
+                    try {
+                        Manifest m = readManifest(lake, day, run);
+                        verifiedFiles(lake, m);
+                        return new Reuse(java.util.Optional.of(m), current);
+                    } catch (PipelineException.DataCheck e) {
+                        log.warn("{}; exporting the day anew", e.getMessage());
+                        markDamaged(lake, day, run, e.getMessage());
+                        skipped = true;
+                    }
+                }
+                if (!skipped) {
+                    return new Reuse(java.util.Optional.empty(), current);
+                }
+                current = current.substring(0, current.indexOf('-') + 1) + hash(current, "damaged");
+            }
         } catch (IOException e) {
             throw new PipelineException.Failed("Cannot list the lake " + lake.location() + " (" + e.getMessage()
                     + "): check the lake and its permissions", e);
+        }
+        throw new PipelineException.DataCheck("Day " + day + ": the last " + MAX_DAMAGED + " exports of the day in "
+                + lake.location() + "/" + dayPrefix(day) + " were all found damaged: check the lake's storage");
+    }
+
+    /** An export a run can reuse, if any, and the key a new export of the same work goes under. */
+    public record Reuse(java.util.Optional<Manifest> manifest, String key) {
+    }
+
+    /**
+     * Marks a run folder damaged (see {@link #reusableExport}), with the reason, so no run reuses it.
+     *
+     * @return false if the mark could not be written (logged)
+     */
+    public static boolean markDamaged(Lake lake, LocalDate day, String runId, String reason) {
+        try (OutputStream out = lake.create(runPrefix(day, runId) + DAMAGED)) {
+            out.write((reason + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return true;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            return true;
+        } catch (IOException e) {
+            log.warn("Cannot mark {}/{} as damaged ({})", lake.location(), runPrefix(day, runId), e.getMessage());
+            return false;
         }
     }
 
@@ -166,6 +236,10 @@ public final class LakeLayout {
         Map<String, Long> present = new TreeMap<>();
         for (Lake.LakeObject o : lake.list(prefix)) {
             String name = o.key().substring(prefix.length());
+            if (name.equals(DAMAGED)) {
+                throw new PipelineException.DataCheck("Day " + manifest.day() + ": the export " + where + " was"
+                        + " found damaged by an earlier run (" + DAMAGED + " says why)");
+            }
             if (!name.equals(MANIFEST)) {
                 present.put(name, o.size());
             }

@@ -20,6 +20,7 @@ final class LakeFiles implements Enumeration<InputStream> {
     private final Iterator<String> keys;
     String current = "";
     long bytes;
+    private boolean closed;
 
     LakeFiles(Lake lake, List<String> keys) {
         this.lake = lake;
@@ -34,9 +35,10 @@ final class LakeFiles implements Enumeration<InputStream> {
         return new MarkedInput(new java.io.SequenceInputStream(this));
     }
 
+    /** False once the stream is closed: closing it must not open the files not read yet (nor change current). */
     @Override
     public boolean hasMoreElements() {
-        return keys.hasNext();
+        return !closed && keys.hasNext();
     }
 
     @Override
@@ -80,7 +82,7 @@ final class LakeFiles implements Enumeration<InputStream> {
     }
 
     /** The lake's bytes on their way to COPY: any read error is marked as the lake's. */
-    private static final class MarkedInput extends FilterInputStream {
+    private final class MarkedInput extends FilterInputStream {
         MarkedInput(InputStream in) {
             super(in);
         }
@@ -105,6 +107,13 @@ final class LakeFiles implements Enumeration<InputStream> {
             } catch (IOException e) {
                 throw new ReadException(e);
             }
+        }
+
+        @Override
+        public void close() throws IOException {
+            // A SequenceInputStream closes by opening, then closing, every stream left in its enumeration.
+            closed = true;
+            super.close();
         }
     }
 }

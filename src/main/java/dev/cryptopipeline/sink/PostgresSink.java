@@ -179,6 +179,8 @@ public final class PostgresSink {
         List<String> files;
         try {
             files = LakeLayout.verifiedFiles(lake, manifest);
+        } catch (PipelineException.DataCheck e) {
+            throw damaged(lake, manifest, e.getMessage(), e);
         } catch (IOException e) {
             throw new PipelineException.Failed("Day " + day + ": cannot list the lake " + lake.location() + " ("
                     + e.getMessage() + ")", e);
@@ -198,19 +200,19 @@ public final class PostgresSink {
             LakeFiles input = new LakeFiles(lake, files);
             long copied;
             try {
-                copied = copy(stage, input, day, true);
+                copied = copy(stage, input, manifest, true);
             } catch (CsvNeeded e) {
                 log.info("Day {}: loading the lake's CSV as it is ({})", day, e.getMessage());
                 connection.rollback(beforeCopy);
                 st.execute(create);
                 input = new LakeFiles(lake, files);
-                copied = copy(stage, input, day, false);
+                copied = copy(stage, input, manifest, false);
             }
             connection.releaseSavepoint(beforeCopy);
             if (copied != manifest.rows()) {
-                throw new PipelineException.DataCheck("Day " + day + ": loaded " + copied + " rows from "
+                throw damaged(lake, manifest, "Day " + day + ": loaded " + copied + " rows from "
                         + lake.location() + "/" + LakeLayout.runPrefix(day, manifest.runId())
-                        + " but its manifest says " + manifest.rows() + "; the old data of the day was kept");
+                        + " but its manifest says " + manifest.rows(), null);
             }
             long tKey = System.nanoTime();
             try {
@@ -349,7 +351,8 @@ public final class PostgresSink {
      *
      * @throws CsvNeeded in binary only, if the rows could not be copied so; nothing is then kept of the COPY
      */
-    private long copy(String stage, LakeFiles input, LocalDate day, boolean binary) throws SQLException {
+    private long copy(String stage, LakeFiles input, Manifest manifest, boolean binary) throws SQLException {
+        LocalDate day = manifest.day();
         String sql = "COPY " + schema.quoted() + "." + stage + " (" + TransferColumn.columnList()
                 + ") FROM STDIN (" + (binary ? BinaryCopy.FORMAT : "FORMAT csv") + ", FREEZE)";
         try (InputStream in = binary ? new BinaryCopy(input.stream()) : input.stream()) {
@@ -357,16 +360,16 @@ public final class PostgresSink {
         } catch (BinaryCopy.NotConvertible e) {
             throw new CsvNeeded(e.getMessage() + ", in " + input.current);
         } catch (UncheckedIOException e) {
-            throw lakeFileError(e.getCause(), input, day);
+            throw lakeFileError(e.getCause(), input, manifest);
         } catch (LakeFiles.ReadException e) {
-            throw lakeFileError(e.lakeCause(), input, day);
+            throw lakeFileError(e.lakeCause(), input, manifest);
         } catch (IOException e) {
             // Not the lake's: the connection to the server (the driver lets a socket error through as is).
             throw new SQLException("the connection failed during COPY: " + e.getMessage(), "08006", e);
         } catch (SQLException e) {
             for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
                 if (t instanceof LakeFiles.ReadException lake) {
-                    throw lakeFileError(lake.lakeCause(), input, day);
+                    throw lakeFileError(lake.lakeCause(), input, manifest);
                 }
             }
             boolean constraint = e.getSQLState() != null && e.getSQLState().startsWith("23");
@@ -379,14 +382,26 @@ public final class PostgresSink {
         }
     }
 
-    private RuntimeException lakeFileError(IOException e, LakeFiles input, LocalDate day) {
+    private RuntimeException lakeFileError(IOException e, LakeFiles input, Manifest manifest) {
         if (e instanceof ZipException || e instanceof EOFException) {
-            return new PipelineException.DataCheck("Day " + day + ": the lake file " + input.lake.location() + "/"
-                    + input.current + " is corrupt or truncated (" + e.getMessage() + "); run the day again to"
-                    + " export it anew; the old data of the day was kept", e);
+            return damaged(input.lake, manifest, "Day " + manifest.day() + ": the lake file " + input.lake.location()
+                    + "/" + input.current + " is corrupt or truncated (" + e.getMessage() + ")", e);
         }
-        return new PipelineException.Failed("Day " + day + ": cannot read the lake file " + input.lake.location()
-                + "/" + input.current + " (" + e.getMessage() + "); the old data of the day was kept", e);
+        return new PipelineException.Failed("Day " + manifest.day() + ": cannot read the lake file "
+                + input.lake.location() + "/" + input.current + " (" + e.getMessage() + "); the old data of the day"
+                + " was kept", e);
+    }
+
+    /**
+     * A day's export that no longer holds what its manifest says: marked damaged in the lake, so the next run
+     * exports the day anew instead of reusing it.
+     */
+    private static PipelineException.DataCheck damaged(Lake lake, Manifest manifest, String what, Throwable cause) {
+        boolean marked = LakeLayout.markDamaged(lake, manifest.day(), manifest.runId(), what);
+        return new PipelineException.DataCheck(what + (marked ? "; the export is marked damaged, so the next run"
+                + " exports the day anew" : "; remove " + lake.location() + "/" + LakeLayout.runPrefix(manifest.day(),
+                manifest.runId()) + " so the next run exports the day anew") + "; the old data of the day was kept",
+                cause);
     }
 
     /** True for a data error (class 22) or a constraint violation (class 23): the server refused the rows. */

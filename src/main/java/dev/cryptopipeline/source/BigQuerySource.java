@@ -387,7 +387,9 @@ public final class BigQuerySource implements Source {
                 if (handed.contains(day)) {
                     continue;
                 }
-                Optional<Manifest> done = LakeLayout.finishedExport(lake, day, dayKeys.get(day));
+                LakeLayout.Reuse reuse = LakeLayout.reusableExport(lake, day, dayKeys.get(day));
+                dayKeys.put(day, reuse.key());
+                Optional<Manifest> done = reuse.manifest();
                 if (done.isPresent()) {
                     log.info("Reusing the export of {} already in {}/{} ({} rows; no BigQuery job needed)", day,
                             lake.location(), LakeLayout.runPrefix(day, done.get().runId()), done.get().rows());

@@ -104,13 +104,15 @@ public final class SyntheticSource implements Source {
                 } else {
                     key = LakeLayout.workKey(clock.instant(), name(), GENERATOR_VERSION, day.toString(),
                             Integer.toString(rowsPerDay), String.valueOf(request.queryLimit()), lake.location());
-                    Optional<Manifest> done = LakeLayout.finishedExport(lake, day, key);
+                    LakeLayout.Reuse reuse = LakeLayout.reusableExport(lake, day, key);
+                    Optional<Manifest> done = reuse.manifest();
                     if (done.isPresent()) {
                         log.info("Reusing the export of {} already in {}/{} ({} rows)", day, lake.location(),
                                 LakeLayout.runPrefix(day, done.get().runId()), done.get().rows());
                         exported.accept(done.get());
                         continue;
                     }
+                    key = reuse.key();
                     folder = LakeLayout.newFolder(lake, day, key);
                 }
                 Manifest m;

@@ -137,6 +137,62 @@ class DataChecksIT {
         }
     }
 
+    /** The lake folder the day was loaded from into {@code schema}. */
+    private static Path loadedFrom(Path lakeDir, String schema) throws Exception {
+        try (Connection c = TestPostgres.superuser();
+             java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT lake_run FROM " + schema + ".loaded_days")) {
+            assertThat(rs.next()).isTrue();
+            return lakeDir.resolve(rs.getString(1));
+        }
+    }
+
+    @Test
+    void a_reused_export_cut_short_in_the_lake_is_exported_anew_by_the_same_run() throws Exception {
+        // given: the day exported and loaded by one schema, then a file of that export cut short in the lake
+        Path lakeDir = dir.resolve("lake");
+        pipeline(new LocalLake(lakeDir), 1000).backfill(DAY, DAY, false);
+        Path folder = loadedFrom(lakeDir, schema);
+        Path file = folder.resolve("part-00000.csv.gz");
+        byte[] whole = java.nio.file.Files.readAllBytes(file);
+        java.nio.file.Files.write(file, java.util.Arrays.copyOf(whole, whole.length / 2));
+        // when: a second schema on the same lake loads the day the same UTC day, which would reuse that export
+        schema = TestPostgres.newSchema("checks");
+        pipeline(new LocalLake(lakeDir), 1000).backfill(DAY, DAY, false);
+        // then: the day was exported anew and loaded whole; the damaged folder is marked and never used again
+        try (Connection c = TestPostgres.superuser()) {
+            assertThat(count(c, schema, DAY)).isEqualTo(1000);
+        }
+        assertThat(loadedFrom(lakeDir, schema)).isNotEqualTo(folder);
+        assertThat(java.nio.file.Files.readString(folder.resolve(dev.cryptopipeline.lake.LakeLayout.DAMAGED)))
+                .contains("part-00000.csv.gz has " + whole.length / 2 + " bytes but the manifest says " + whole.length);
+    }
+
+    @Test
+    void a_reused_export_found_corrupt_while_loading_is_exported_anew_by_the_next_run() throws Exception {
+        // given: the day exported and loaded by one schema, then a byte of that export flipped (same size)
+        Path lakeDir = dir.resolve("lake");
+        pipeline(new LocalLake(lakeDir), 1000).backfill(DAY, DAY, false);
+        Path folder = loadedFrom(lakeDir, schema);
+        Path file = folder.resolve("part-00000.csv.gz");
+        byte[] bytes = java.nio.file.Files.readAllBytes(file);
+        bytes[bytes.length / 2] ^= 0x55;
+        java.nio.file.Files.write(file, bytes);
+        schema = TestPostgres.newSchema("checks");
+        // when: a second schema loads the day from that export, found corrupt only by the gunzip
+        assertThatThrownBy(() -> pipeline(new LocalLake(lakeDir), 1000).backfill(DAY, DAY, false))
+                .isInstanceOf(PipelineException.DataCheck.class)
+                .hasMessageContaining("part-00000.csv.gz is corrupt or truncated")
+                .hasMessageContaining("the export is marked damaged, so the next run exports the day anew");
+        // then: the next run, the same UTC day, does as the message says
+        pipeline(new LocalLake(lakeDir), 1000).backfill(DAY, DAY, false);
+        try (Connection c = TestPostgres.superuser()) {
+            assertThat(count(c, schema, DAY)).isEqualTo(1000);
+        }
+        assertThat(loadedFrom(lakeDir, schema)).isNotEqualTo(folder);
+        assertThat(folder.resolve(dev.cryptopipeline.lake.LakeLayout.DAMAGED)).exists();
+    }
+
     /** Rewrites each manifest on its way into the lake (or drops it when {@code tamper} is null). */
     static final class ManifestTamperingLake extends ForwardingLake {
         private final Lake lake;

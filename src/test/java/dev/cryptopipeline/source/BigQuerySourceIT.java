@@ -125,6 +125,33 @@ class BigQuerySourceIT {
     }
 
     @Test
+    void a_reused_export_with_a_file_lost_from_the_lake_is_exported_anew_under_new_jobs() throws Exception {
+        // given: a finished export, then one of D2's files lost from the bucket
+        List<Manifest> first = source().export(DAYS, "run-1", OptionalInt.empty(), lake);
+        Manifest d2 = first.get(1);
+        gcs.storage.delete(com.google.cloud.storage.BlobId.of("lake-bucket",
+                "prod/" + LakeLayout.verifiedFiles(lake, d2).get(0)));
+        int queries = realQueries().size();
+        int extracted = extracts().size();
+        // when: the run is restarted the same day
+        List<Manifest> second = source().export(DAYS, "run-2", OptionalInt.empty(), lake);
+        // then: D1 and D3 are reused; D2 is queried and extracted again under new job ids (not reattached to the
+        // jobs that wrote the damaged folder), into a folder of its own; the damaged one is marked
+        assertThat(second.get(0)).isEqualTo(first.get(0));
+        assertThat(second.get(2)).isEqualTo(first.get(2));
+        assertThat(second.get(1).runId()).isNotEqualTo(d2.runId());
+        assertThat(second.get(1).rows()).isEqualTo(80);
+        assertThat(LakeLayout.verifiedFiles(lake, second.get(1))).isNotEmpty();
+        assertThat(realQueries()).hasSize(queries + 1);
+        assertThat(extracts()).hasSize(extracted + 1);
+        assertThat(lake.list(LakeLayout.runPrefix(D1.plusDays(1), d2.runId()) + LakeLayout.DAMAGED)).hasSize(1);
+        // and a third run reuses the new export, with no job
+        assertThat(source().export(DAYS, "run-3", OptionalInt.empty(), lake)).isEqualTo(second);
+        assertThat(realQueries()).hasSize(queries + 1);
+        assertThat(extracts()).hasSize(extracted + 1);
+    }
+
+    @Test
     void a_job_left_running_by_a_killed_run_is_reattached_not_paid_twice() throws Exception {
         // given: a killed run had created the query job, still running; the fake learns its id from a first run
         source().export(List.of(D1), "probe", OptionalInt.empty(), lake);
