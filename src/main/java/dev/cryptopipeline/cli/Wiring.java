@@ -61,6 +61,10 @@ final class Wiring {
                     + " --data-dir");
         }
         Identifier schema = Identifier.of("--pg-schema", o.pgSchema);
+        if (schema.name().startsWith("pg_")) {
+            throw new PipelineException.BadInput("--pg-schema " + schema + ": names starting with pg_ are reserved for"
+                    + " PostgreSQL's own schemas; choose another, e.g. crypto_eth");
+        }
         PipelineConfig.DatabaseConfig database = database(o.jdbcUrl, env);
         if (run != null && run.jobs != null && (run.jobs < 1 || run.jobs > PipelineConfig.MAX_JOBS)) {
             throw new PipelineException.BadInput("--jobs must be between 1 and " + PipelineConfig.MAX_JOBS + ", not "
@@ -86,6 +90,16 @@ final class Wiring {
             } else {
                 lake = GoogleCloud.project(gcp).map(p -> "gs://" + p + "-crypto-lake").orElse("");
             }
+        } else if (lake.startsWith("file:")) {
+            try {
+                lake = Path.of(java.net.URI.create(lake)).toAbsolutePath().normalize().toString();
+            } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+                throw new PipelineException.BadInput("--lake " + lake + " is not a file URI of a local folder: give"
+                        + " a folder path, e.g. /srv/crypto-lake, or gs://bucket[/prefix]");
+            }
+        } else if (lake.matches("(?s)[A-Za-z][A-Za-z0-9+.-]*://.*") && !lake.startsWith("gs://")) {
+            throw new PipelineException.BadInput("--lake " + lake + ": a lake is a local folder or a Cloud Storage"
+                    + " bucket, gs://bucket[/prefix]; no other storage is supported");
         } else if (!lake.startsWith("gs://")) {
             lake = Path.of(lake).toAbsolutePath().normalize().toString();
         }

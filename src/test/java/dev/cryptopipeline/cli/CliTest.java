@@ -219,6 +219,22 @@ class CliTest {
     }
 
     @Test
+    void a_schema_name_postgresql_reserves_is_refused() {
+        assertUsageError(cli("status", "--pg-schema", "pg_catalog"), "--pg-schema pg_catalog: names starting with"
+                + " pg_ are reserved");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"s3://bucket/lake", "GS://bucket", "https://storage.example/lake", "file://host/x"})
+    void a_lake_on_storage_the_tool_does_not_speak_is_refused(String lake) {
+        CliRun run = CliRun.run("backfill", "--source", "synthetic", "--start-date", "2024-01-01", "--lake", lake,
+                "--data-dir", dataDir.toString());
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--lake " + lake).hasLineCount(1);
+        assertThat(dataDir.resolve("postgres")).doesNotExist();
+    }
+
+    @Test
     void a_dataset_name_that_is_not_a_plain_identifier_is_named_as_given() {
         assertUsageError(cli("backfill", "--start-date", "2024-01-01", "--bq-dataset",
                 "Staging-Ünïcode"), "--bq-dataset is not a valid name: 'Staging-Ünïcode'");
