@@ -122,6 +122,7 @@ final class StagePipeline {
         int jobs = Math.max(1, Math.min(settings.jobs(), tasks.size()));
         // A connection within the retry's longest wait (at most 10 s): when the server is down, the retry loop waits.
         ConnectionPool pool = session.pool(jobs, Math.min(10_000, settings.retry().maxDelay().toMillis()));
+        pool.warmUp();
         Source.ExportRequest request = new Source.ExportRequest(session.runId(), queryLimit, plan.fresh());
         exporter = new Thread(() -> export(plan, request), "export");
         exporter.setDaemon(true);

@@ -45,6 +45,24 @@ public final class ConnectionPool implements AutoCloseable {
         this.pool = new HikariDataSource(config);
     }
 
+    /**
+     * Opens one connection in the background and keeps it idle in the pool, so the first borrower (the first day's
+     * load, once its export is done) does not wait for a connection to be set up: TCP, authentication (SCRAM's key
+     * derivation, on a JVM still cold) and the session settings. A failure is left to that borrower, which meets it
+     * again and retries or reports it.
+     */
+    public void warmUp() {
+        Thread t = new Thread(() -> {
+            try {
+                pool.getConnection().close(); // back to the pool, open
+            } catch (SQLException | RuntimeException e) {
+                // the first load connects again, and says why it cannot
+            }
+        }, "connect");
+        t.setDaemon(true);
+        t.start();
+    }
+
     /** A connection in auto-commit mode; close it to give it back. */
     public Connection borrow() throws SQLException {
         return pool.getConnection();
