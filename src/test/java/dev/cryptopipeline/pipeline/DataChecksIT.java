@@ -147,17 +147,31 @@ class DataChecksIT {
         }
     }
 
+    /**
+     * Loads the day into the current schema, damages the first file of the export it was loaded from, and moves on to
+     * a new schema (which, loading the day the same UTC day, would reuse that export).
+     *
+     * @return the export's folder
+     */
+    private Path loadedThenDamaged(Path lakeDir, java.util.function.UnaryOperator<byte[]> damage) throws Exception {
+        pipeline(new LocalLake(lakeDir), 1000).backfill(DAY, DAY, false);
+        Path folder = loadedFrom(lakeDir, schema);
+        Path file = folder.resolve("part-00000.csv.gz");
+        java.nio.file.Files.write(file, damage.apply(java.nio.file.Files.readAllBytes(file)));
+        schema = TestPostgres.newSchema("checks");
+        return folder;
+    }
+
     @Test
     void a_reused_export_cut_short_in_the_lake_is_exported_anew_by_the_same_run() throws Exception {
         // given: the day exported and loaded by one schema, then a file of that export cut short in the lake
         Path lakeDir = dir.resolve("lake");
-        pipeline(new LocalLake(lakeDir), 1000).backfill(DAY, DAY, false);
-        Path folder = loadedFrom(lakeDir, schema);
-        Path file = folder.resolve("part-00000.csv.gz");
-        byte[] whole = java.nio.file.Files.readAllBytes(file);
-        java.nio.file.Files.write(file, java.util.Arrays.copyOf(whole, whole.length / 2));
+        int[] size = new int[1];
+        Path folder = loadedThenDamaged(lakeDir, whole -> {
+            size[0] = whole.length;
+            return java.util.Arrays.copyOf(whole, whole.length / 2);
+        });
         // when: a second schema on the same lake loads the day the same UTC day, which would reuse that export
-        schema = TestPostgres.newSchema("checks");
         pipeline(new LocalLake(lakeDir), 1000).backfill(DAY, DAY, false);
         // then: the day was exported anew and loaded whole; the damaged folder is marked and never used again
         try (Connection c = TestPostgres.superuser()) {
@@ -165,20 +179,17 @@ class DataChecksIT {
         }
         assertThat(loadedFrom(lakeDir, schema)).isNotEqualTo(folder);
         assertThat(java.nio.file.Files.readString(folder.resolve(dev.cryptopipeline.lake.LakeLayout.DAMAGED)))
-                .contains("part-00000.csv.gz has " + whole.length / 2 + " bytes but the manifest says " + whole.length);
+                .contains("part-00000.csv.gz has " + size[0] / 2 + " bytes but the manifest says " + size[0]);
     }
 
     @Test
     void a_reused_export_found_corrupt_while_loading_is_exported_anew_by_the_next_run() throws Exception {
         // given: the day exported and loaded by one schema, then a byte of that export flipped (same size)
         Path lakeDir = dir.resolve("lake");
-        pipeline(new LocalLake(lakeDir), 1000).backfill(DAY, DAY, false);
-        Path folder = loadedFrom(lakeDir, schema);
-        Path file = folder.resolve("part-00000.csv.gz");
-        byte[] bytes = java.nio.file.Files.readAllBytes(file);
-        bytes[bytes.length / 2] ^= 0x55;
-        java.nio.file.Files.write(file, bytes);
-        schema = TestPostgres.newSchema("checks");
+        Path folder = loadedThenDamaged(lakeDir, bytes -> {
+            bytes[bytes.length / 2] ^= 0x55;
+            return bytes;
+        });
         // when: a second schema loads the day from that export, found corrupt only by the gunzip
         assertThatThrownBy(() -> pipeline(new LocalLake(lakeDir), 1000).backfill(DAY, DAY, false))
                 .isInstanceOf(PipelineException.DataCheck.class)
