@@ -97,10 +97,11 @@ final class Wiring {
                 throw new PipelineException.BadInput("--lake " + lake + " is not a file URI of a local folder: give"
                         + " a folder path, e.g. /srv/crypto-lake, or gs://bucket[/prefix]");
             }
-        } else if (lake.matches("(?s)[A-Za-z][A-Za-z0-9+.-]*://.*") && !lake.startsWith("gs://")) {
-            throw new PipelineException.BadInput("--lake " + lake + ": a lake is a local folder or a Cloud Storage"
-                    + " bucket, gs://bucket[/prefix]; no other storage is supported");
         } else if (!lake.startsWith("gs://")) {
+            if (lake.matches("(?s)[A-Za-z][A-Za-z0-9+.-]*://.*")) {
+                throw new PipelineException.BadInput("--lake " + lake + ": a lake is a local folder or a Cloud"
+                        + " Storage bucket, gs://bucket[/prefix]; no other storage is supported");
+            }
             lake = Path.of(lake).toAbsolutePath().normalize().toString();
         }
         return new PipelineConfig(source.source, lake, database, schema, dataDir,

@@ -135,12 +135,14 @@ public final class LakeLayout {
      */
     public static Reuse reusableExport(Lake lake, LocalDate day, String key) {
         String current = key;
+        String prefix = dayPrefix(day);
         try {
             for (int generation = 0; generation < MAX_DAMAGED; generation++) {
-                String prefix = dayPrefix(day);
                 java.util.Set<String> finished = new java.util.TreeSet<>(java.util.Comparator.reverseOrder());
                 java.util.Set<String> damaged = new java.util.HashSet<>();
-                for (Lake.LakeObject o : lake.list(prefix + "run=" + current + "-")) {
+                // One listing of every folder of the work: which are finished, which marked, and their files' sizes.
+                List<Lake.LakeObject> listing = lake.list(prefix + "run=" + current + "-");
+                for (Lake.LakeObject o : listing) {
                     String rest = o.key().substring(prefix.length() + "run=".length());
                     int slash = rest.indexOf('/');
                     String name = slash < 0 ? "" : rest.substring(slash + 1);
@@ -158,7 +160,7 @@ public final class LakeLayout {
                     }
                     try {
                         Manifest m = readManifest(lake, day, run);
-                        verifiedFiles(lake, m);
+                        verifiedFiles(lake, m, listing);
                         return new Reuse(java.util.Optional.of(m), current);
                     } catch (PipelineException.DataCheck e) {
                         log.warn("{}; exporting the day anew", e.getMessage());
@@ -227,6 +229,11 @@ public final class LakeLayout {
      * @throws PipelineException.DataCheck naming the first disagreement
      */
     public static List<String> verifiedFiles(Lake lake, Manifest manifest) throws IOException {
+        return verifiedFiles(lake, manifest, lake.list(runPrefix(manifest.day(), manifest.runId())));
+    }
+
+    /** As above, against a listing already made (of the run folder, or of more: other keys are left out). */
+    private static List<String> verifiedFiles(Lake lake, Manifest manifest, List<Lake.LakeObject> listing) {
         String where = lake.location() + "/" + runPrefix(manifest.day(), manifest.runId());
         if (!manifest.columns().equals(TransferColumn.names())) {
             throw new PipelineException.DataCheck("Day " + manifest.day() + ": the manifest in " + where
@@ -234,7 +241,10 @@ public final class LakeLayout {
         }
         String prefix = runPrefix(manifest.day(), manifest.runId());
         Map<String, Long> present = new TreeMap<>();
-        for (Lake.LakeObject o : lake.list(prefix)) {
+        for (Lake.LakeObject o : listing) {
+            if (!o.key().startsWith(prefix)) {
+                continue;
+            }
             String name = o.key().substring(prefix.length());
             if (name.equals(DAMAGED)) {
                 throw new PipelineException.DataCheck("Day " + manifest.day() + ": the export " + where + " was"
